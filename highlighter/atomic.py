@@ -1,0 +1,31 @@
+"""Atomic file output: a reader never sees a half-written file, an interrupted run leaves none."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", durable: bool = True, **open_kwargs) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success rename it over ``path``, on error delete it.
+
+    ``durable`` also flushes the data to disk before the rename (survives a power cut, costs an fsync).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise

@@ -1,0 +1,62 @@
+"""YAML defaults for every command, from configs/ (or a user's file layered on top)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from highlighter.errors import ConfigError
+
+DEFAULTS_NAME = "defaults.yaml"
+
+
+def config_dir() -> Path:
+    """The configs/ folder: beside the package in a checkout, under ``<prefix>/share`` when installed."""
+    candidates = (
+        Path(__file__).resolve().parent.parent / "configs",
+        Path(sys.prefix) / "share" / "highlighter" / "configs",
+    )
+    for candidate in candidates:
+        if (candidate / DEFAULTS_NAME).is_file():
+            return candidate
+    raise ConfigError(f"cannot find {DEFAULTS_NAME}: looked in {', '.join(map(str, candidates))}")
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping, with one-line errors for a missing file or bad syntax."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"{path}: malformed YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of command names to options")
+    return data
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursively overlay ``override`` on ``base`` (neither is modified)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_defaults(user_file: str | Path | None = None) -> dict[str, Any]:
+    """The shipped defaults, with ``user_file`` (if given) layered on top."""
+    defaults = read_yaml(config_dir() / DEFAULTS_NAME)
+    if user_file is not None:
+        defaults = merge(defaults, read_yaml(user_file))
+    return defaults

@@ -1,0 +1,6 @@
+"""Video in, timestamped model-sized frames out."""
+
+from highlighter.video.probe import VideoInfo, probe
+from highlighter.video.sampler import DECODERS, SAMPLING_MODES, FrameBatch, FrameSampler
+
+__all__ = ["DECODERS", "SAMPLING_MODES", "FrameBatch", "FrameSampler", "VideoInfo", "probe"]

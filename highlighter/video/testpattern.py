@@ -1,0 +1,96 @@
+"""Test clips whose every frame shows its own frame number, encoded with ffmpeg.
+
+The number is drawn as a 4x4 grid of black/white blocks (16 bits) filling the frame's central square,
+so it survives compression, scaling and the sampler's centre crop. Reading the grid back tells exactly
+which source frame a decoder returned: the ground truth for timestamp tests, and a quick way for a
+user to check a decoding set-up (``highlight testclip``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from highlighter.errors import HighlighterError
+
+GRID = 4
+MAX_FRAMES = 2 ** (GRID * GRID)
+
+
+def pattern_frame(number: int, width: int, height: int) -> np.ndarray:
+    """An RGB frame showing ``number`` as a block grid in its central square, on a grey background."""
+    if not 0 <= number < MAX_FRAMES:
+        raise ValueError(f"frame number {number} does not fit in {GRID * GRID} bits")
+    frame = np.full((height, width, 3), 96, dtype=np.uint8)
+    side = min(width, height)
+    top, left = (height - side) // 2, (width - side) // 2
+    cell = side / GRID
+    for bit in range(GRID * GRID):
+        row, col = divmod(bit, GRID)
+        y0, y1 = top + round(row * cell), top + round((row + 1) * cell)
+        x0, x1 = left + round(col * cell), left + round((col + 1) * cell)
+        frame[y0:y1, x0:x1] = 255 if number >> bit & 1 else 0
+    return frame
+
+
+def read_pattern_number(square: np.ndarray) -> int:
+    """The frame number shown by a (cropped, scaled) square RGB image of a pattern frame."""
+    side = square.shape[0]
+    cell = side / GRID
+    number = 0
+    for bit in range(GRID * GRID):
+        row, col = divmod(bit, GRID)
+        y, x = int((row + 0.5) * cell), int((col + 0.5) * cell)
+        half = max(int(cell / 4), 1)
+        if square[y - half : y + half, x - half : x + half].mean() > 127:
+            number |= 1 << bit
+    return number
+
+
+def write_pattern_video(
+    path: str | Path,
+    seconds: float = 30.0,
+    fps: float = 25.0,
+    width: int = 320,
+    height: int = 240,
+    gop: int = 50,
+    start_offset_s: float = 0.0,
+    drop: tuple[float, float] | None = None,
+    audio: bool = False,
+    codec: str = "libx264",
+) -> Path:
+    """Encode a pattern clip with ffmpeg; ``drop=(a, b)`` removes the frames shown in [a, b) seconds
+    and keeps every other frame's timestamp (a variable-frame-rate hole)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise HighlighterError("ffmpeg not found on PATH: install it (Debian/Ubuntu: apt-get install ffmpeg)")
+    path = Path(path)
+    rate = Fraction(fps).limit_denominator(1001)
+    frame_count = int(round(seconds * fps))
+    if frame_count > MAX_FRAMES:
+        raise HighlighterError(f"a pattern clip holds at most {MAX_FRAMES} frames, asked for {frame_count}")
+    command = [ffmpeg, "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+               "-r", str(rate), "-i", "-"]
+    if audio:
+        command += ["-f", "lavfi", "-t", str(seconds), "-i", "sine=frequency=440", "-c:a", "aac", "-shortest"]
+    if drop is not None:
+        first, last = int(round(drop[0] * fps)), int(round(drop[1] * fps)) - 1
+        command += ["-vf", f"select='not(between(n\\,{first}\\,{last}))'", "-fps_mode", "passthrough"]
+    command += ["-c:v", codec, "-pix_fmt", "yuv420p", "-g", str(gop), "-sc_threshold", "0"]
+    if start_offset_s:
+        command += ["-output_ts_offset", str(start_offset_s)]
+    command.append(str(path))
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for number in range(frame_count):
+            process.stdin.write(pattern_frame(number, width, height).tobytes())
+        process.stdin.close()
+    except BrokenPipeError:
+        pass
+    if process.wait() != 0:
+        raise HighlighterError(f"ffmpeg failed writing {path}: {process.stderr.read().decode().strip()[-300:]}")
+    return path

@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from highlighter.video.probe import VideoInfo, open_container
-from highlighter.video.timeline import on_screen
+from highlighter.video.timeline import TICK_TOLERANCE_S, on_screen
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ class PyAVBackend(Backend):
             if keyframes_only:
                 stream.codec_context.skip_frame = "NONKEY"
             start = self.info.start_time_s
-            for frame in on_screen(self._decoded(container, stream), rate, lambda f: f.time - start):
+            until = self.info.last_frame_time_s if keyframes_only else None
+            for frame in on_screen(self._decoded(container, stream), rate, lambda f: f.time - start, until):
                 image = frame.reformat(width=width, height=height, format="rgb24", interpolation="BICUBIC")
                 yield frame.time - start, image.to_ndarray()
 
@@ -97,17 +98,19 @@ class DecordBackend(Backend):
             reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), width=width, height=height, num_threads=0)
         except (decord.DECORDError, RuntimeError) as exc:
             reason = str(exc).strip().splitlines()[-1].split("Error:")[-1].strip()[:100]
-            log.warning("%s: decord cannot index this file (%s); decoding it with pyav instead", self.path, reason)
-            fallback = PyAVBackend(self.path, self.info, self.frame_size)
-            try:
-                yield from fallback.frames(rate, keyframes_only)
-            finally:
-                self.last_time_s, self.decode_errors = fallback.last_time_s, fallback.decode_errors
+            yield from self._fall_back(f"decord cannot index this file ({reason})", rate, keyframes_only)
             return
         times = reader.get_frame_timestamp(np.arange(len(reader)))[:, 0] if len(reader) else np.empty(0)
+        if np.any(times < -TICK_TOLERANCE_S):
+            # Frames timed before the stream's start, as an MP4 edit list that starts after a key frame
+            # leaves them: decord indexes these hidden frames, and after a seek returns frames shifted by
+            # their number (seen on a real broadcast clip). PyAV places frames correctly here.
+            reason = "frames are timed before the stream start (an edit list?)"
+            yield from self._fall_back(reason, rate, keyframes_only)
+            return
         self.last_time_s = float(times[-1]) if len(times) else None
-        candidates = reader.get_key_indices() if keyframes_only else range(len(reader))
-        chosen = on_screen(candidates, rate, lambda index: times[index])
+        candidates = reader.get_key_indices() if keyframes_only else range(len(times))
+        chosen = on_screen(candidates, rate, lambda index: times[index], until=self.last_time_s)
         for chunk in _chunks(chosen, DECORD_CHUNK):
             try:
                 images = reader.get_batch(chunk).asnumpy()
@@ -117,6 +120,15 @@ class DecordBackend(Backend):
                 return
             for index, image in zip(chunk, images):
                 yield float(times[index]), image
+
+    def _fall_back(self, reason: str, rate: float, keyframes_only: bool) -> Iterator[tuple[float, np.ndarray]]:
+        """Decode with PyAV where decord cannot be trusted, and say so."""
+        log.warning("%s: %s; decoding it with pyav instead of decord", self.path, reason)
+        fallback = PyAVBackend(self.path, self.info, self.frame_size)
+        try:
+            yield from fallback.frames(rate, keyframes_only)
+        finally:
+            self.last_time_s, self.decode_errors = fallback.last_time_s, fallback.decode_errors
 
 
 def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:

@@ -35,6 +35,12 @@ class VideoInfo:
     keyframe_interval_s: float | None = None
     scanned_duration_s: float | None = None
 
+    @property
+    def last_frame_time_s(self) -> float:
+        """When the last frame starts: the duration less one frame."""
+        duration = self.scanned_duration_s or self.duration_s
+        return max(duration - 1.0 / self.avg_fps, 0.0) if self.avg_fps > 0 else duration
+
     def samples_at(self, fps: float) -> int:
         """Sampling ticks 0, 1/fps, ... within the video: what the exact sampler yields from an intact,
         hole-free file (the packet-scanned duration is used when known)."""

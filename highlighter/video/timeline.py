@@ -11,11 +11,14 @@ T = TypeVar("T")
 TICK_TOLERANCE_S = 5e-4
 
 
-def on_screen(items: Iterable[T], rate: float, time_of: Callable[[T], float]) -> Iterator[T]:
+def on_screen(
+    items: Iterable[T], rate: float, time_of: Callable[[T], float], until: float | None = None
+) -> Iterator[T]:
     """Yield, from ``items`` in presentation order, the one on screen at each tick ``k / rate``.
 
     An item is on screen from its own time until the next item's time, so the item for tick t is the
-    last one whose time is <= t. Ticks run from 0 to the last item's time. An item that covers several
+    last one whose time is <= t. Ticks run from 0 to the last item's time, or to ``until`` if later (the
+    last frame's time when the items are only the key frames). An item that covers several
     ticks (a hole of dropped frames, or a rate above the video's) is yielded once, at its first tick.
     """
     if rate <= 0:
@@ -33,7 +36,7 @@ def on_screen(items: Iterable[T], rate: float, time_of: Callable[[T], float]) ->
         previous, previous_time = item, now
     if previous is not None:
         first = _first_tick_at_or_after(previous_time, tick, rate)
-        if first / rate <= previous_time + TICK_TOLERANCE_S:
+        if first / rate <= max(previous_time, until or 0.0) + TICK_TOLERANCE_S:
             yield previous
 
 

@@ -1,0 +1,64 @@
+"""Shared fixtures: pattern videos made with ffmpeg at test time, and readers for what the sampler returns."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from highlighter.video import FrameSampler
+from highlighter.video.testpattern import read_pattern_number, write_pattern_video
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory):
+    """``clip(name, **kwargs)``: a pattern video written once per session by ffmpeg."""
+    folder = tmp_path_factory.mktemp("clips")
+    made: dict[str, Path] = {}
+
+    def make(name: str, **kwargs) -> Path:
+        if name not in made:
+            made[name] = write_pattern_video(folder / name, **kwargs)
+        return made[name]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def ffmpeg(tmp_path_factory):
+    """Run ffmpeg with the given arguments inside a scratch folder; returns that folder."""
+    folder = tmp_path_factory.mktemp("ffmpeg")
+
+    def run(*args: str) -> Path:
+        subprocess.run([shutil.which("ffmpeg"), "-v", "error", "-y", *args], cwd=folder, check=True)
+        return folder
+
+    return run
+
+
+def sample(path: Path, **kwargs) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """All samples of a video: times, images, and the frame number each image shows."""
+    kwargs.setdefault("size", 64)
+    batches = list(FrameSampler(path, **kwargs))
+    times = np.concatenate([batch.times for batch in batches])
+    images = np.concatenate([batch.images for batch in batches])
+    return times, images, [read_pattern_number(image) for image in images]
+
+
+def on_screen_reference(kept: list[int], fps: float, rate: float, last_frame: int | None = None) -> list[int]:
+    """Brute force: for each tick up to the last frame, the last kept frame number n whose time n/fps is
+    <= the tick; each once."""
+    chosen: list[int] = []
+    last_time = max(kept[-1], last_frame or 0) / fps
+    tick = 0
+    while tick / rate <= last_time + 1e-6:
+        shown = max(n for n in kept if n / fps <= tick / rate + 1e-6)
+        if not chosen or chosen[-1] != shown:
+            chosen.append(shown)
+        tick += 1
+    return chosen

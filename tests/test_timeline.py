@@ -1,0 +1,50 @@
+"""The on-screen rule on plain timestamp lists."""
+
+import pytest
+
+from highlighter.video.timeline import on_screen
+from tests.conftest import on_screen_reference
+
+
+def pick(times, rate=1.0):
+    return [times[i] for i in on_screen(range(len(times)), rate, lambda i: times[i])]
+
+
+def test_regular_25fps_picks_the_frame_at_each_second():
+    times = [n / 25 for n in range(250)]
+    assert pick(times) == [float(k) for k in range(10)]
+
+
+def test_ticks_stop_at_the_last_frame():
+    times = [n / 25 for n in range(251)]  # last frame starts at exactly 10 s
+    assert pick(times)[-1] == 10.0
+    assert pick(times[:-1])[-1] == 9.0
+
+
+def test_29_97_fps_picks_the_frame_still_on_screen_at_the_tick():
+    fps = 30000 / 1001
+    times = [n / fps for n in range(300)]
+    picked = [round(t * fps) for t in pick(times)]
+    assert picked == [0, 29, 59, 89, 119, 149, 179, 209, 239, 269]
+
+
+def test_a_hole_yields_the_frame_before_it_once_then_resumes_on_time():
+    kept = list(range(250)) + list(range(500, 750))
+    times = [n / 25 for n in kept]
+    assert [round(t * 25) for t in pick(times)] == on_screen_reference(kept, 25, 1.0)
+    assert pick(times)[9:12] == [9.0, 9.96, 20.0]
+
+
+def test_rate_above_the_frame_rate_returns_every_frame_once():
+    times = [n / 25 for n in range(50)]
+    assert pick(times, rate=100.0) == times
+
+
+def test_sub_second_rates_and_a_late_first_frame():
+    times = [0.3, 1.5, 1.6, 4.0]
+    assert pick(times, rate=2.0) == [0.3, 1.5, 1.6, 4.0]  # ticks 0.5, 1.5, 2.0, 4.0
+
+
+def test_rejects_a_non_positive_rate():
+    with pytest.raises(ValueError):
+        pick([0.0], rate=0)

@@ -15,16 +15,26 @@ from highlighter.video.testpattern import read_pattern_number, write_pattern_vid
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+SMALL = dict(width=160, height=120)
+#: Clips several tests share: 8 s at 25 fps; a 10-second hole of dropped frames; a 3.5 s start offset.
+PLAIN = dict(seconds=8, fps=25.0, **SMALL)
+HOLE = dict(seconds=25, drop=(8.0, 18.0), **SMALL)
+OFFSET = dict(seconds=6, start_offset_s=3.5, **SMALL)
+
+
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory):
-    """``clip(name, **kwargs)``: a pattern video written once per session by ffmpeg."""
+    """``clip(name, **kwargs)``: a pattern video written by ffmpeg once per session for each
+    (name, kwargs); the extension of ``name`` picks the container."""
     folder = tmp_path_factory.mktemp("clips")
-    made: dict[str, Path] = {}
+    made: dict[tuple, Path] = {}
 
     def make(name: str, **kwargs) -> Path:
-        if name not in made:
-            made[name] = write_pattern_video(folder / name, **kwargs)
-        return made[name]
+        key = (name, tuple(sorted(kwargs.items())))
+        if key not in made:
+            stem, suffix = name.rsplit(".", 1)
+            made[key] = write_pattern_video(folder / f"{stem}-{len(made)}.{suffix}", **kwargs)
+        return made[key]
 
     return make
 

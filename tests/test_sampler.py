@@ -9,10 +9,9 @@ import pytest
 
 from highlighter.errors import VideoError
 from highlighter.video import FrameSampler, probe
-from tests.conftest import SHARED_DATA, on_screen_reference, sample
+from tests.conftest import HOLE, OFFSET, PLAIN, SHARED_DATA, SMALL, on_screen_reference, sample
 
 DECODERS = ["decord", "pyav"]
-SMALL = dict(width=160, height=120)
 
 
 def assert_on_time(path, fps, kept, decoder, rate=1.0):
@@ -35,7 +34,7 @@ def test_containers_and_frame_rates(clip, container, fps, decoder):
 @pytest.mark.parametrize("decoder", DECODERS)
 @pytest.mark.parametrize("container", ["mkv", "mp4"])
 def test_container_start_offset_is_removed(clip, container, decoder):
-    path = clip(f"offset.{container}", seconds=6, start_offset_s=3.5, **SMALL)
+    path = clip(f"offset.{container}", **OFFSET)
     assert probe(path).start_time_s == pytest.approx(3.5, abs=0.05)
     assert_on_time(path, 25.0, list(range(150)), decoder)
 
@@ -43,7 +42,7 @@ def test_container_start_offset_is_removed(clip, container, decoder):
 @pytest.mark.parametrize("decoder", DECODERS)
 @pytest.mark.parametrize("container", ["mkv", "mp4"])
 def test_ten_second_hole_keeps_later_frames_on_time(clip, container, decoder):
-    path = clip(f"hole.{container}", seconds=25, drop=(8.0, 18.0), **SMALL)
+    path = clip(f"hole.{container}", **HOLE)
     kept = list(range(200)) + list(range(450, 625))
     assert_on_time(path, 25.0, kept, decoder)
     times, _, numbers = sample(path, decoder=decoder)
@@ -53,7 +52,7 @@ def test_ten_second_hole_keeps_later_frames_on_time(clip, container, decoder):
 
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_rate_other_than_one(clip, decoder):
-    path = clip("plain-25.0.mkv", seconds=8, fps=25.0, **SMALL)
+    path = clip("plain.mkv", **PLAIN)
     assert_on_time(path, 25.0, list(range(200)), decoder, rate=2.5)
 
 
@@ -67,10 +66,11 @@ def test_mp4_edit_list_start(clip, ffmpeg, decoder):
     np.testing.assert_allclose(times, (np.array(numbers) - numbers[0]) / 25.0, atol=1e-3)
 
 
-@pytest.mark.parametrize("name", ["plain-25.0.mkv", "hole.mkv", "plain-29.97.mp4"])
+@pytest.mark.parametrize("name, spec", [("plain.mkv", PLAIN), ("hole.mkv", HOLE),
+                                        ("ntsc.mp4", dict(PLAIN, fps=29.97))])
 @pytest.mark.parametrize("sampling", ["exact", "keyframes"])
-def test_backends_agree_frame_for_frame(clip, name, sampling):
-    path = clip(name)  # made by the tests above, or now with the defaults of a short clip
+def test_backends_agree_frame_for_frame(clip, name, spec, sampling):
+    path = clip(name, **spec)
     decord_times, decord_images, decord_numbers = sample(path, decoder="decord", sampling=sampling)
     pyav_times, pyav_images, pyav_numbers = sample(path, decoder="pyav", sampling=sampling)
     assert decord_numbers == pyav_numbers
@@ -92,14 +92,10 @@ def test_keyframes_mode_returns_only_key_frames_with_their_times(clip, decoder):
 
 @pytest.mark.parametrize("container", ["mkv", "mp4"])
 @pytest.mark.parametrize("decoder", DECODERS)
-def test_truncated_file_keeps_what_is_there_and_warns(clip, tmp_path, container, decoder, caplog):
-    whole = clip(f"faststart.{container}", seconds=20, **SMALL)
-    if container == "mp4":  # moov atom first, so a truncated copy still opens
-        truncated = tmp_path / "cut.mp4"
-        from tests.conftest import subprocess, shutil  # noqa: F401 - same helpers as the fixture
-        subprocess.run([shutil.which("ffmpeg"), "-v", "error", "-i", str(whole), "-c", "copy",
-                        "-movflags", "+faststart", str(tmp_path / "fs.mp4")], check=True)
-        whole = tmp_path / "fs.mp4"
+def test_truncated_file_keeps_what_is_there_and_warns(clip, ffmpeg, tmp_path, container, decoder, caplog):
+    whole = clip(f"whole.{container}", seconds=20, **SMALL)
+    if container == "mp4":  # move the index (moov atom) to the front, so a truncated copy still opens
+        whole = ffmpeg("-i", str(whole), "-c", "copy", "-movflags", "+faststart", "faststart.mp4") / "faststart.mp4"
     truncated = tmp_path / f"truncated.{container}"
     data = whole.read_bytes()
     truncated.write_bytes(data[: len(data) * 6 // 10])
@@ -112,7 +108,7 @@ def test_truncated_file_keeps_what_is_there_and_warns(clip, tmp_path, container,
 
 
 def test_file_with_no_frames_left_is_an_error(clip, tmp_path):
-    whole = clip("plain-25.0.mkv")
+    whole = clip("plain.mkv", **PLAIN)
     stub = tmp_path / "stub.mkv"
     stub.write_bytes(whole.read_bytes()[:600])  # header only
     with pytest.raises(VideoError, match="stub.mkv"):
@@ -137,7 +133,7 @@ def test_bad_files_get_one_line_errors(tmp_path, content, message):
 
 
 def test_batches_are_bounded_and_numbered(clip):
-    path = clip("plain-25.0.mkv")
+    path = clip("plain.mkv", **PLAIN)
     batches = list(FrameSampler(path, size=32, batch_size=3))
     assert [len(b) for b in batches] == [3, 3, 2]
     assert [b.first_index for b in batches] == [0, 3, 6]
@@ -145,7 +141,7 @@ def test_batches_are_bounded_and_numbered(clip):
 
 
 def test_bad_options_are_rejected(clip):
-    path = clip("plain-25.0.mkv")
+    path = clip("plain.mkv", **PLAIN)
     for kwargs, message in [(dict(fps=0), "fps"), (dict(decoder="opencv"), "decoder"),
                             (dict(sampling="every"), "sampling"), (dict(size=0), "size")]:
         with pytest.raises(VideoError, match=message):

@@ -121,9 +121,10 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     pts: list[int] = []
     key_pts: list[int] = []
     durations: list[int] = []
+    first_shown = stream.start_time if stream.start_time is not None else -(2**62)
     try:
         for packet in container.demux(stream):
-            if packet.pts is None:
+            if packet.pts is None or packet.pts < first_shown:  # not shown: before an edit list's start
                 continue
             pts.append(packet.pts)
             durations.append(packet.duration or 0)

@@ -8,14 +8,12 @@ user to check a decoding set-up (``highlight testclip``).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from highlighter.errors import HighlighterError
+from highlighter.video.encode import encode_frames
 
 GRID = 4
 MAX_FRAMES = 2 ** (GRID * GRID)
@@ -65,32 +63,16 @@ def write_pattern_video(
 ) -> Path:
     """Encode a pattern clip with ffmpeg; ``drop=(a, b)`` removes the frames shown in [a, b) seconds
     and keeps every other frame's timestamp (a variable-frame-rate hole)."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise HighlighterError("ffmpeg not found on PATH: install it (Debian/Ubuntu: apt-get install ffmpeg)")
-    path = Path(path)
-    rate = Fraction(fps).limit_denominator(1001)
     frame_count = int(round(seconds * fps))
     if frame_count > MAX_FRAMES:
         raise HighlighterError(f"a pattern clip holds at most {MAX_FRAMES} frames, asked for {frame_count}")
-    command = [ffmpeg, "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
-               "-r", str(rate), "-i", "-"]
-    if audio:
-        command += ["-f", "lavfi", "-t", str(seconds), "-i", "sine=frequency=440", "-c:a", "aac", "-shortest"]
+    inputs = ["-f", "lavfi", "-t", str(seconds), "-i", "sine=frequency=440"] if audio else []
+    outputs = ["-c:a", "aac", "-shortest"] if audio else []
     if drop is not None:
         first, last = int(round(drop[0] * fps)), int(round(drop[1] * fps)) - 1
-        command += ["-vf", f"select='not(between(n\\,{first}\\,{last}))'", "-fps_mode", "passthrough"]
-    command += ["-c:v", codec, "-pix_fmt", "yuv420p", "-g", str(gop), "-sc_threshold", "0"]
+        outputs += ["-vf", f"select='not(between(n\\,{first}\\,{last}))'", "-fps_mode", "passthrough"]
+    outputs += ["-c:v", codec, "-pix_fmt", "yuv420p", "-g", str(gop), "-sc_threshold", "0"]
     if start_offset_s:
-        command += ["-output_ts_offset", str(start_offset_s)]
-    command.append(str(path))
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        for number in range(frame_count):
-            process.stdin.write(pattern_frame(number, width, height).tobytes())
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
-    if process.wait() != 0:
-        raise HighlighterError(f"ffmpeg failed writing {path}: {process.stderr.read().decode().strip()[-300:]}")
-    return path
+        outputs += ["-output_ts_offset", str(start_offset_s)]
+    frames = (pattern_frame(number, width, height) for number in range(frame_count))
+    return encode_frames(path, frames, width, height, fps, inputs, outputs)

@@ -15,7 +15,9 @@ from highlighter.config import load_defaults
 from highlighter.errors import HighlighterError
 from highlighter.frames import IMAGE_FORMATS, export_frames
 from highlighter.progress import make_progress
-from highlighter.report import video_info_table
+from highlighter.evaluate import evaluate_paths
+from highlighter.labels import BUILT_IN_MAPS, load_label_map
+from highlighter.report import evaluation_notes, evaluation_table, video_info_table
 from highlighter.video import DECODERS, SAMPLING_MODES, FrameSampler, probe
 from highlighter.video.testpattern import write_pattern_video
 
@@ -119,6 +121,31 @@ def testclip(out: Path, seconds: float, fps: float, width: int, height: int, gop
     write_pattern_video(out, seconds=seconds, fps=fps, width=width, height=height, gop=gop,
                         start_offset_s=start_offset, drop=drop, audio=audio)
     stdout.print(f"wrote {out} ({seconds:g} s at {fps:g} fps, {width}x{height})")
+
+
+@highlight.command("eval")
+@click.argument("predictions", type=click.Path(path_type=Path))
+@click.argument("labels", type=click.Path(path_type=Path))
+@click.option("--metric", type=click.Choice(["loose", "tight", "both"]),
+              help="loose: tolerances 5-60 s; tight: 1-5 s.  [default: loose]")
+@click.option("--classes", help=f"{' | '.join(BUILT_IN_MAPS)} | a YAML file of class: [SoccerNet-v2 labels].  "
+                                "[default: highlight]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json: bool) -> None:
+    """Score PREDICTIONS against LABELS by SoccerNet's average-mAP (as the official evaluator).
+
+    PREDICTIONS is a results_spotting.json, a folder tree of them, or a zip of such a tree; LABELS is a
+    Labels-v2.json or a tree of game folders. Games pair up by their path (league/season/game).
+    """
+    setup_logging(quiet=as_json)
+    metrics = ("loose", "tight") if metric == "both" else (metric,)
+    result = evaluate_paths(predictions, labels, load_label_map(classes), metrics)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    stdout.print(evaluation_table(result))
+    for note in evaluation_notes(result):
+        stderr.print(f"[yellow]note:[/] {note}")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from highlighter.evaluate import Evaluation
 from highlighter.video import VideoInfo
 
 
@@ -35,3 +36,40 @@ def video_info_table(info: VideoInfo, fps: float) -> Table:
     for field, value in rows:
         table.add_row(field, value)
     return table
+
+
+def evaluation_table(evaluation: Evaluation) -> Table:
+    """Per-class AP and the average-mAPs for each tolerance family (``highlight eval``)."""
+    scores = evaluation.scores
+    table = Table(title=f"SoccerNet average-mAP, {evaluation.games} games, classes: {evaluation.label_map}",
+                  title_justify="left")
+    table.add_column("class")
+    table.add_column("events", justify="right")
+    for score in scores:
+        table.add_column(f"{score.metric} AP", justify="right")
+    for cls, count in scores[0].ground_truth_counts.items():
+        cells = [f"{score.per_class[cls]:.2f}" if cls in score.per_class else "n/a" for score in scores]
+        table.add_row(cls, str(count), *cells)
+    table.add_section()
+    table.add_row("[bold]average-mAP", "", *[f"[bold]{score.average_map:.2f}" for score in scores])
+    table.add_row("visible", "", *[f"{score.average_map_visible:.2f}" for score in scores])
+    table.add_row("unshown", "", *[f"{score.average_map_unshown:.2f}" for score in scores])
+    return table
+
+
+def evaluation_notes(evaluation: Evaluation) -> list[str]:
+    """What a reader must know beside the table: unpaired games and classes left out of the mean."""
+    notes = []
+    if evaluation.games_without_predictions:
+        names = ", ".join(evaluation.games_without_predictions[:3])
+        notes.append(f"{len(evaluation.games_without_predictions)} games have labels but no predictions "
+                     f"(scored as predicting nothing): {names}{' ...' if len(evaluation.games_without_predictions) > 3 else ''}")
+    if evaluation.predictions_without_labels:
+        names = ", ".join(evaluation.predictions_without_labels[:3])
+        notes.append(f"{len(evaluation.predictions_without_labels)} prediction files match no labelled game "
+                     f"(ignored): {names}{' ...' if len(evaluation.predictions_without_labels) > 3 else ''}")
+    absent = evaluation.scores[0].absent_classes
+    if absent:
+        notes.append(f"no ground truth for {', '.join(absent)} in these games: left out of the mean "
+                     "(the official evaluator would count AP 0 for them)")
+    return notes

@@ -22,3 +22,10 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
 fi
 
 python3 -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+
+if [ -n "$extras" ]; then
+  # The official SoccerNet evaluator, which the tests compare `highlight eval` against. Its evaluation
+  # code needs only numpy and tqdm; its declared dependencies are the dataset downloaders (boto3,
+  # huggingface_hub, pycocoevalcap, scikit-video, ...), which the tests never use.
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps "SoccerNet==0.2.0"
+fi

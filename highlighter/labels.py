@@ -1,0 +1,63 @@
+"""Class vocabularies: the 17 SoccerNet-v2 labels and maps from them to the classes a model predicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from highlighter.config import config_dir, read_yaml
+from highlighter.errors import ConfigError
+
+#: The SoccerNet-v2 action-spotting labels, in the official evaluator's order (EVENT_DICTIONARY_V2).
+SOCCERNET_V2_LABELS = (
+    "Penalty", "Kick-off", "Goal", "Substitution", "Offside", "Shots on target", "Shots off target",
+    "Clearance", "Ball out of play", "Throw-in", "Foul", "Indirect free-kick", "Direct free-kick",
+    "Corner", "Yellow card", "Red card", "Yellow->red card",
+)
+
+BUILT_IN_MAPS = ("highlight", "soccernet-v2")
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """Event classes, each collecting one or more SoccerNet-v2 labels; other labels are background."""
+
+    name: str
+    classes: tuple[str, ...]
+    sources: dict[str, str]  # SoccerNet-v2 label -> class
+
+    def class_of(self, label: str) -> str | None:
+        """The class of a SoccerNet-v2 label or of a class name; None for a known background label.
+
+        Raises KeyError for a label that is neither.
+        """
+        if label in self.sources:
+            return self.sources[label]
+        if label in self.classes:
+            return label
+        if label in SOCCERNET_V2_LABELS:
+            return None
+        raise KeyError(label)
+
+
+def load_label_map(name_or_path: str | Path) -> LabelMap:
+    """A built-in map (``highlight``, ``soccernet-v2``) from configs/labels/, or a YAML file of
+    ``class: [SoccerNet-v2 label, ...]``."""
+    if str(name_or_path) in BUILT_IN_MAPS:
+        path = config_dir() / "labels" / f"{name_or_path}.yaml"
+    else:
+        path = Path(name_or_path)
+    mapping = read_yaml(path)
+    sources: dict[str, str] = {}
+    for class_name, labels in mapping.items():
+        if not isinstance(labels, list) or not labels:
+            raise ConfigError(f"{path}: class {class_name!r} needs a list of SoccerNet-v2 labels")
+        for label in labels:
+            if label not in SOCCERNET_V2_LABELS:
+                raise ConfigError(f"{path}: {label!r} (class {class_name!r}) is not a SoccerNet-v2 label")
+            if label in sources:
+                raise ConfigError(f"{path}: {label!r} is mapped to both {sources[label]!r} and {class_name!r}")
+            sources[label] = str(class_name)
+    if not sources:
+        raise ConfigError(f"{path}: no classes defined")
+    return LabelMap(name=Path(path).stem, classes=tuple(str(c) for c in mapping), sources=sources)

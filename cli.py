@@ -17,8 +17,10 @@ from highlighter.frames import IMAGE_FORMATS, export_frames
 from highlighter.progress import make_progress
 from highlighter.evaluate import evaluate_paths
 from highlighter.labels import BUILT_IN_MAPS, load_label_map
-from highlighter.report import evaluation_notes, evaluation_table, video_info_table
+from highlighter.report import classification_table, evaluation_notes, evaluation_table, video_info_table
 from highlighter.video import DECODERS, SAMPLING_MODES, FrameSampler, probe
+from highlighter.synth.game import SynthSettings, synthesize
+from highlighter.train import BALANCING, LOSSES, MODES, TrainConfig, Trainer
 from highlighter.video.testpattern import write_pattern_video
 
 stdout = Console()
@@ -121,6 +123,135 @@ def testclip(out: Path, seconds: float, fps: float, width: int, height: int, gop
     write_pattern_video(out, seconds=seconds, fps=fps, width=width, height=height, gop=gop,
                         start_offset_s=start_offset, drop=drop, audio=audio)
     stdout.print(f"wrote {out} ({seconds:g} s at {fps:g} fps, {width}x{height})")
+
+
+def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    """``WxH`` -> (W, H)."""
+    if value is None:
+        return None
+    try:
+        width, height = (int(part) for part in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT, e.g. 398x224") from None
+    if width < 64 or height < 64:
+        raise click.BadParameter("frames must be at least 64x64")
+    return width, height
+
+
+@highlight.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--games", type=int, help="Number of games.  [default: 4]")
+@click.option("--minutes", type=float, help="Length of each half in minutes.  [default: 2]")
+@click.option("--seed", type=int, help="Random seed: the same seed writes the same games.  [default: 0]")
+@click.option("--size", callback=parse_size, help="Frame size WxH (SoccerNet 224p is 398x224).  [default: 398x224]")
+@click.option("--density", type=float,
+              help="Multiplier on the real rates of goals, cards and substitutions.  [default: 10]")
+@quiet_option
+def synth(out: Path, games: int, minutes: float, seed: int, size: tuple[int, int], density: float, quiet: bool) -> None:
+    """Write synthetic SoccerNet games: OUT/<league>/<season>/<game>/ with 1_224p.mkv, 2_224p.mkv and
+    Labels-v2.json, plus Frames-v3.zip and Labels-v3.json (action and replay frames).
+
+    Event timelines follow the rates in configs/event_stats.yaml (from the real SoccerNet-v2 labels).
+    """
+    setup_logging(quiet)
+    if games < 1 or minutes <= 0 or density <= 0:
+        raise click.BadParameter("--games, --minutes and --density must be positive")
+    settings = SynthSettings(games=games, minutes=minutes, seed=seed, width=size[0], height=size[1], density=density)
+    with make_progress("frames", quiet=quiet, console=stderr) as progress:
+        folders = synthesize(out, settings, progress)
+    if not quiet:
+        stdout.print(f"wrote {len(folders)} games under {out}/")
+
+
+def parse_wise_alpha(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``sweep`` -> None (sweep on val), else a float in [0, 1]."""
+    if value is None or str(value) == "sweep":
+        return None
+    try:
+        alpha = float(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither 'sweep' nor a number") from None
+    if not 0 <= alpha <= 1:
+        raise click.BadParameter("alpha must lie in [0, 1]")
+    return alpha
+
+
+def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> dict | None:
+    """A JSON file {"train": [games], "val": [...], "test": [...]}."""
+    if value is None:
+        return None
+    from highlighter.soccernet import read_json
+
+    split = read_json(value)
+    if not isinstance(split, dict) or set(split) != {"train", "val", "test"}:
+        raise click.BadParameter(f"{value}: expected an object with the lists 'train', 'val' and 'test'")
+    return split
+
+
+@highlight.command()
+@click.option("--data", "data", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="A folder of SoccerNet games (v3 frames and/or v2 videos with labels); repeat to mix.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Checkpoint folder.  [default: weights/highlighter]")
+@click.option("--model", help="open_clip model name.  [default: ViT-B-32]")
+@click.option("--pretrained", help="open_clip pretrained tag or a local weights file; 'none' for random weights.  "
+                                   "[default: laion2b_s34b_b79k]")
+@click.option("--classes", help="highlight | soccernet-v2 | a YAML class map.  [default: highlight]")
+@click.option("--prompts", type=click.Path(dir_okay=False), help="Prompt YAML for the zero-shot head.  "
+                                                                 "[default: configs/prompts.yaml]")
+@click.option("--mode", type=click.Choice(MODES), help="Linear probe, full fine-tune, or probe then fine-tune.  "
+                                                       "[default: lp-ft]")
+@click.option("--loss", type=click.Choice(LOSSES), help="Cross-entropy, or FLYP-style contrastive.  [default: ce]")
+@click.option("--epochs", type=int, help="Fine-tuning epochs (probe epochs in --mode probe).  [default: 5]")
+@click.option("--probe-epochs", type=int, help="Probe epochs before fine-tuning in lp-ft.  [default: 2]")
+@click.option("--lr", type=float, help="Fine-tuning learning rate.  [default: 1e-5]")
+@click.option("--probe-lr", type=float, help="Linear-probe learning rate.  [default: 1e-3]")
+@click.option("--batch-size", type=int, help="Images per step.  [default: 64]")
+@click.option("--grad-accum", type=int, help="Steps per optimizer update.  [default: 1]")
+@click.option("--balance", type=click.Choice(BALANCING), help="Class balancing for rare classes.  [default: sampler]")
+@click.option("--wise-alpha", callback=parse_wise_alpha,
+              help="WiSE-FT weight of the fine-tuned model in [0, 1], or 'sweep' to pick it on val.  [default: sweep]")
+@click.option("--split", type=(float, float, float), help="Train/val/test ratios of games.  [default: 0.7 0.15 0.15]")
+@click.option("--split-file", type=click.Path(dir_okay=False, path_type=Path), callback=read_split_file,
+              help="JSON with explicit game lists for train, val and test.")
+@click.option("--seed", type=int, help="Seed for splits, sampling and initialisation.  [default: 0]")
+@click.option("--device", help="auto | cpu | cuda.  [default: auto]")
+@click.option("--workers", type=int, help="DataLoader worker processes.  [default: 0]")
+@click.option("--frame-fps", type=float, help="Frames per second drawn from v2 videos.  [default: 1]")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache of frames sampled from videos.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed epoch.")
+@quiet_option
+def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classes: str, prompts: str | None,
+          mode: str, loss: str, epochs: int, probe_epochs: int, lr: float, probe_lr: float, batch_size: int,
+          grad_accum: int, balance: str, wise_alpha: float | None, split: tuple[float, float, float],
+          split_file: dict | None, seed: int, device: str, workers: int, frame_fps: float, cache_dir: str,
+          resume: bool, quiet: bool) -> None:
+    """Fine-tune an open_clip CLIP model into the goal / card / substitution / background classifier.
+
+    Reads SoccerNet-v3 action and replay frames (straight from Frames-v3.zip) and frames around the
+    events of SoccerNet-v2 half videos; splits by game; keeps the epoch with the best val macro-F1;
+    writes OUT/model.safetensors, OUT/highlighter.json and OUT/metrics.json.
+    """
+    setup_logging(quiet)
+    config = TrainConfig(
+        data=[str(d) for d in data], out=str(out), model=model,
+        pretrained=None if str(pretrained).lower() == "none" else pretrained, classes=classes, prompts=prompts,
+        mode=mode, loss=loss, epochs=epochs, probe_epochs=probe_epochs, lr=lr, probe_lr=probe_lr,
+        batch_size=batch_size, grad_accum=grad_accum, balance=balance, wise_alpha=wise_alpha, split=tuple(split),
+        split_games=split_file, seed=seed, device=device, workers=workers, frame_fps=frame_fps,
+        cache_dir=cache_dir, resume=resume)
+
+    def show_epoch(row: dict, report) -> None:
+        if report is not None and not quiet:
+            stderr.print(classification_table(report, f"epoch {row['epoch']} ({row['stage']}), "
+                                                      f"train loss {row['train_loss']:.4f}: val"))
+
+    with make_progress("img", quiet=quiet, console=stderr) as progress:
+        result = Trainer(config, progress=progress, on_epoch=show_epoch).run()
+    if not quiet:
+        if result.test is not None:
+            stdout.print(classification_table(result.test, f"test games, WiSE-FT alpha {result.wise_alpha}"))
+        stdout.print(f"checkpoint: {result.checkpoint}/")
 
 
 @highlight.command("eval")

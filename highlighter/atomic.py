@@ -18,6 +18,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", durable: bool = True,
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -29,3 +30,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", durable: bool = True,
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

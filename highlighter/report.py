@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from highlighter.evaluate import Evaluation
+from highlighter.metrics import ClassificationReport
 from highlighter.video import VideoInfo
 
 
@@ -73,3 +74,20 @@ def evaluation_notes(evaluation: Evaluation) -> list[str]:
         notes.append(f"no ground truth for {', '.join(absent)} in these games: left out of the mean "
                      "(the official evaluator would count AP 0 for them)")
     return notes
+
+
+def classification_table(report: ClassificationReport, title: str) -> Table:
+    """Per-class precision / recall / F1 / support and the averages, with the confusion matrix."""
+    table = Table(title=title, title_justify="left", caption_justify="left")
+    table.add_column("class", no_wrap=True)
+    for name in ("precision", "recall", "F1", "images"):
+        table.add_column(name, justify="right")
+    for cls in report.classes:
+        table.add_column(f"→{cls[:6]}", justify="right", style="dim")
+    for row, cls in enumerate(report.classes):
+        table.add_row(cls, f"{report.precision[cls]:.3f}", f"{report.recall[cls]:.3f}", f"{report.f1[cls]:.3f}",
+                      str(report.support[cls]), *map(str, report.confusion[row]))
+    loss = "" if report.loss is None else f", loss {report.loss:.4f}"
+    table.caption = (f"accuracy {report.accuracy:.3f}, balanced accuracy {report.balanced_accuracy:.3f}, "
+                     f"macro-F1 {report.macro_f1:.3f}{loss}")
+    return table

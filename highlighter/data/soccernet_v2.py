@@ -1,0 +1,127 @@
+"""Training frames from SoccerNet-v2 game folders (half videos + Labels-v2.json), through the sampler.
+
+Frames within a window around an event of a mapped class get that event's label; frames at least
+``background_gap_s`` away from every such event are background (a seeded sample of them); frames in
+between are ambiguous and left out. The kept frames are cached on disk (keyed by the video file and
+every setting), so later epochs and later runs do not decode again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from rich.progress import Progress
+
+from highlighter.atomic import atomic_write
+from highlighter.data.records import FrameRecord
+from highlighter.labels import LabelMap
+from highlighter.soccernet import LABELS_FILE, read_labels
+from highlighter.video import FrameSampler
+
+BACKGROUND = "background"
+_HALF_VIDEO = re.compile(r"^([12])_(\d+p|[^.]*)\.(mkv|mp4|avi|mov)$")
+
+
+@dataclass(frozen=True)
+class VideoFrameSettings:
+    """How frames are drawn from half videos."""
+
+    fps: float = 1.0
+    size: int = 224  # stored square size (the model's input size)
+    window: tuple[float, float] = (-2.0, 6.0)  # seconds around an event that take its label
+    background_gap_s: float = 15.0
+    background_per_event: float = 2.0  # background frames kept per event frame in a half
+    decoder: str = "decord"
+    seed: int = 0
+
+
+def half_videos(folder: Path) -> dict[int, Path]:
+    """The half videos of a game folder (``1_224p.mkv``, ``2_720p.mkv``, ...), preferring 224p."""
+    found: dict[int, Path] = {}
+    for path in sorted(folder.iterdir()):
+        match = _HALF_VIDEO.match(path.name)
+        if match and (int(match.group(1)) not in found or match.group(2) == "224p"):
+            found[int(match.group(1))] = path
+    return found
+
+
+def find_v2_games(root: str | Path) -> list[Path]:
+    """Game folders under ``root`` with Labels-v2.json and at least one half video."""
+    return sorted(p.parent for p in Path(root).rglob(LABELS_FILE) if half_videos(p.parent))
+
+
+def read_v2_game(folder: Path, game: str, label_map: LabelMap, settings: VideoFrameSettings, cache_dir: Path,
+                 progress: Progress | None = None) -> list[FrameRecord]:
+    """Records for the event and background frames of both halves (decoding only on a cache miss)."""
+    spots = read_labels(folder / LABELS_FILE)
+    records = []
+    for half, video in half_videos(folder).items():
+        events = sorted((s.position_ms / 1000, s.label) for s in spots
+                        if s.half == half and _mapped(label_map, s.label))
+        store = _cached_half(video, events, settings, cache_dir, progress)
+        meta = json.loads(store.with_suffix(".json").read_text())
+        for row, (label, time_s) in enumerate(zip(meta["labels"], meta["times"])):
+            source = "v2-background" if label == BACKGROUND else "v2-event"
+            records.append(FrameRecord(game, label, source, str(store), row, time_s, half))
+    return records
+
+
+def _mapped(label_map: LabelMap, label: str) -> bool:
+    try:
+        return label_map.class_of(label) is not None
+    except KeyError:
+        return False  # unknown labels are counted and reported by the caller
+
+
+def label_for_time(time_s: float, events: list[tuple[float, str]], settings: VideoFrameSettings) -> str | None:
+    """The event label, ``background``, or None (ambiguous) for a frame at ``time_s``."""
+    if not events:
+        return BACKGROUND
+    distances = [time_s - event_time for event_time, _ in events]
+    inside = [(abs(d), label) for d, (_, label) in zip(distances, events) if settings.window[0] <= d <= settings.window[1]]
+    if inside:
+        return min(inside)[1]
+    if min(abs(d) for d in distances) >= settings.background_gap_s:
+        return BACKGROUND
+    return None
+
+
+def _cached_half(video: Path, events: list[tuple[float, str]], settings: VideoFrameSettings, cache_dir: Path,
+                 progress: Progress | None) -> Path:
+    stat = video.stat()
+    key = json.dumps([str(video.resolve()), stat.st_mtime_ns, stat.st_size, asdict(settings), events])
+    store = cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+    if store.exists() and store.with_suffix(".json").exists():
+        return store
+    sampler = FrameSampler(video, fps=settings.fps, size=settings.size, decoder=settings.decoder)
+    expected = sampler.expected_samples or 1
+    event_frames = sum(1 for k in range(expected) if label_for_time(k / settings.fps, events, settings) not in (None, BACKGROUND))
+    background_candidates = max(expected - event_frames, 1)
+    keep_background = min(1.0, max(settings.background_per_event * max(event_frames, 5), 1) / background_candidates)
+    rng = np.random.default_rng([settings.seed, stat.st_size])
+    images, labels, times = [], [], []
+    task = progress.add_task(f"frames {video.parent.name[:24]}/{video.name}", total=expected) if progress else None
+    for batch in sampler:
+        for time_s, image in zip(batch.times, batch.images):
+            label = label_for_time(float(time_s), events, settings)
+            if label is None or (label == BACKGROUND and rng.random() >= keep_background):
+                continue
+            images.append(image)
+            labels.append(label)
+            times.append(round(float(time_s), 3))
+        if progress is not None:
+            progress.advance(task, len(batch))
+    if progress is not None:
+        progress.remove_task(task)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    array = np.stack(images) if images else np.zeros((0, settings.size, settings.size, 3), np.uint8)
+    with atomic_write(store, "wb") as handle:
+        np.save(handle, array)
+    with atomic_write(store.with_suffix(".json")) as handle:
+        json.dump({"video": str(video), "labels": labels, "times": times}, handle)
+    return store

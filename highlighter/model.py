@@ -1,0 +1,197 @@
+"""The highlight classifier: an open_clip image tower and a linear head that starts as the zero-shot
+classifier (normalised text embeddings of per-class prompts). One entry point, ``create_classifier``,
+and checkpoint folders that load with no network."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import open_clip
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from highlighter import __version__
+from highlighter.config import config_dir, read_yaml
+from highlighter.errors import HighlighterError
+
+open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any other shipped configs
+
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "highlighter.json"
+BACKGROUND = "background"
+
+
+class CheckpointError(HighlighterError):
+    """A checkpoint folder is missing, incomplete or does not fit the model it names."""
+
+
+@dataclass
+class ClassifierSpec:
+    """Everything needed to rebuild a classifier and its preprocessing (saved in the checkpoint JSON)."""
+
+    model: str
+    pretrained: str | None
+    classes: list[str]
+    prompts: dict[str, list[str]]
+    model_config: dict[str, Any]
+    image_size: int
+    mean: list[float]
+    std: list[float]
+    extra: dict[str, Any] = field(default_factory=dict)  # label map, training config, metrics, data summary
+
+
+class HighlightClassifier(nn.Module):
+    """Logits = head(normalised image features); the head starts as logit_scale x text embeddings."""
+
+    def __init__(self, visual: nn.Module, head_weight: torch.Tensor, spec: ClassifierSpec) -> None:
+        super().__init__()
+        self.visual = visual
+        self.head = nn.Linear(head_weight.shape[1], head_weight.shape[0])
+        with torch.no_grad():
+            self.head.weight.copy_(head_weight)
+            self.head.bias.zero_()
+        self.spec = spec
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Unit-length image embeddings."""
+        return F.normalize(self.visual(images), dim=-1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+
+def class_prompts(classes: list[str], prompts_file: str | Path | None = None) -> dict[str, list[str]]:
+    """Every prompt of every class, from configs/prompts.yaml (or ``prompts_file``)."""
+    config = read_yaml(prompts_file or config_dir() / "prompts.yaml")
+    templates = config.get("templates") or ["{}"]
+    descriptions = config.get("classes") or {}
+    return {cls: [t.format(d) for t in templates for d in descriptions.get(cls, [cls.lower()])] for cls in classes}
+
+
+@torch.no_grad()
+def zero_shot_head(clip: nn.Module, tokenizer, prompts: dict[str, list[str]], classes: list[str]) -> torch.Tensor:
+    """(classes x embed_dim) head weights: logit_scale x normalised mean prompt embedding per class."""
+    rows = []
+    for cls in classes:
+        text = clip.encode_text(tokenizer(prompts[cls]))
+        rows.append(F.normalize(F.normalize(text, dim=-1).mean(0), dim=-1))
+    return clip.logit_scale.exp() * torch.stack(rows)
+
+
+@contextlib.contextmanager
+def _random_init_is_intended():
+    """open_clip warns "No pretrained weights loaded" whenever pretrained is None; here that is the plan."""
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def create_clip(model: str, pretrained: str | None = None) -> tuple[nn.Module, Any, dict[str, Any]]:
+    """An open_clip model (pretrained tag, local weights file, or None for random weights), its
+    tokenizer and its config."""
+    config = open_clip.get_model_config(model)
+    if config is None:
+        raise HighlighterError(f"unknown open_clip model {model!r} (see open_clip.list_models())")
+    try:
+        with _random_init_is_intended() if not pretrained else contextlib.nullcontext():
+            clip = open_clip.create_model(model, pretrained=pretrained or None)
+    except RuntimeError as exc:
+        raise HighlighterError(f"cannot load pretrained weights {pretrained!r} for {model}: {exc}") from None
+    return clip, open_clip.get_tokenizer(model), config
+
+
+def create_classifier(model: str, classes: list[str], pretrained: str | None = None,
+                      prompts_file: str | Path | None = None) -> tuple[HighlightClassifier, nn.Module, Any]:
+    """A zero-shot highlight classifier; also returns the whole CLIP model and tokenizer (for
+    contrastive training)."""
+    clip, tokenizer, config = create_clip(model, pretrained)
+    prompts = class_prompts(classes, prompts_file)
+    preprocess = clip.visual.preprocess_cfg if hasattr(clip.visual, "preprocess_cfg") else {}
+    image_size = config["vision_cfg"].get("image_size", 224)
+    spec = ClassifierSpec(
+        model=model, pretrained=pretrained, classes=list(classes), prompts=prompts, model_config=config,
+        image_size=int(image_size if isinstance(image_size, int) else image_size[0]),
+        mean=list(preprocess.get("mean", open_clip.OPENAI_DATASET_MEAN)),
+        std=list(preprocess.get("std", open_clip.OPENAI_DATASET_STD)),
+    )
+    classifier = HighlightClassifier(clip.visual, zero_shot_head(clip, tokenizer, prompts, classes), spec)
+    return classifier, clip, tokenizer
+
+
+def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
+                    extra_tensors: dict[str, torch.Tensor] | None = None,
+                    extra_files: dict[str, Any] | None = None) -> Path:
+    """Write ``folder`` (weights as safetensors, metadata JSON, ``extra_files`` as JSON) as a whole: it
+    is built beside the target and swapped in, so an interrupted save leaves the previous one intact."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        tensors = {k: v.detach().cpu().contiguous() for k, v in classifier.state_dict().items()}
+        tensors.update({k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()})
+        save_file(tensors, str(staging / WEIGHTS_FILE))
+        meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__}
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+        for name, content in (extra_files or {}).items():
+            (staging / name).write_text(json.dumps(content, indent=2, default=str))
+        old = folder.with_name(f".{folder.name}.old")
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            folder.rename(old)
+        staging.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def read_spec(folder: str | Path) -> ClassifierSpec:
+    """The metadata of a checkpoint folder, with one-line errors for anything missing."""
+    folder = Path(folder)
+    meta_path = folder / META_FILE
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: no such checkpoint folder (train one with `highlight train`)")
+    if not meta_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
+        raise CheckpointError(f"{folder}: not a highlighter checkpoint (needs {META_FILE} and {WEIGHTS_FILE})")
+    try:
+        meta = json.loads(meta_path.read_text())
+        fields = {k: meta[k] for k in ClassifierSpec.__dataclass_fields__ if k in meta}
+        return ClassifierSpec(**fields)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise CheckpointError(f"{meta_path}: malformed checkpoint metadata ({exc})") from None
+
+
+def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> HighlightClassifier:
+    """Rebuild a classifier from its folder, offline (the architecture comes from the saved config)."""
+    folder = Path(folder)
+    spec = read_spec(folder)
+    if open_clip.get_model_config(spec.model) != spec.model_config:
+        with tempfile.TemporaryDirectory() as scratch:  # register the saved architecture under its name
+            path = Path(scratch) / f"{spec.model}.json"
+            path.write_text(json.dumps(spec.model_config))
+            open_clip.add_model_config(path)
+    with _random_init_is_intended():  # the weights come from the checkpoint below
+        visual = open_clip.create_model(spec.model, pretrained=None).visual
+    weights = load_file(str(folder / WEIGHTS_FILE))
+    head = weights.get("head.weight")
+    if head is None or head.shape[0] != len(spec.classes):
+        raise CheckpointError(f"{folder}: weights do not match its {len(spec.classes)} classes")
+    classifier = HighlightClassifier(visual, head, spec)
+    state = {k: v for k, v in weights.items() if k in classifier.state_dict()}
+    try:
+        classifier.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{folder}: weights do not fit {spec.model}: {str(exc).splitlines()[0]}") from None
+    return classifier.to(device).eval()

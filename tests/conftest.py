@@ -72,3 +72,17 @@ def on_screen_reference(kept: list[int], fps: float, rate: float, last_frame: in
             chosen.append(shown)
         tick += 1
     return chosen
+
+
+#: Small synthetic SoccerNet games shared by the training, tagging and synth tests.
+SYNTH = dict(games=6, minutes=1.0, seed=7, width=320, height=180, density=30.0)
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory) -> Path:
+    """A tree of synthetic games written once per session by `highlight synth`'s code."""
+    from highlighter.synth.game import SynthSettings, synthesize
+
+    root = tmp_path_factory.mktemp("synth")
+    synthesize(root, SynthSettings(**SYNTH))
+    return root

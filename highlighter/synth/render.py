@@ -287,7 +287,7 @@ class HalfRenderer:
         label = scene.event.label
         colour = CARD_COLOURS.get(label, (250, 215, 0) if local < 2 else (215, 20, 30))
         if raised > 0.5:
-            w, h = int(size * 0.08), int(size * 0.12)
+            w, h = int(size * 0.2), int(size * 0.28)
             cv2.rectangle(image, (hand[0] - w // 2, hand[1] - h), (hand[0] + w // 2, hand[1] + h // 4), colour, -1)
         return image[:, ::-1].copy() if mirror else image
 

@@ -35,19 +35,23 @@ def draw_half(rng: np.random.Generator, stats: dict, half_s: float, density: flo
     events keep the real minimum spacing between them (and ``margin_s`` from the ends)."""
     scale = half_s / REAL_HALF_S
     gap = float(stats["highlight_min_gap_s"])
-    events: list[SynthEvent] = []
-    taken: list[float] = []
+    labels = []
     for label, row in stats["labels"].items():
         rate = row["per_half"] * scale * (density if label in HIGHLIGHT_LABELS else 1.0)
-        for _ in range(rng.poisson(rate)):
-            for _attempt in range(50):
-                time_s = float(rng.uniform(margin_s, half_s - margin_s))
-                if label not in HIGHLIGHT_LABELS or all(abs(time_s - t) >= gap for t in taken):
-                    break
-            else:
-                continue  # no room left for another highlight in this half
-            if label in HIGHLIGHT_LABELS:
-                taken.append(time_s)
-            visible = label in HIGHLIGHT_LABELS or rng.random() >= row["not_shown"]
-            events.append(SynthEvent(round(time_s, 3), label, bool(visible), str(rng.choice(["home", "away"]))))
+        labels += [label] * int(rng.poisson(rate))
+    order = rng.permutation(len(labels))  # no label gets first pick of the free time
+    events: list[SynthEvent] = []
+    taken: list[float] = []
+    for label in (labels[i] for i in order):
+        for _attempt in range(50):
+            time_s = float(rng.uniform(margin_s, half_s - margin_s))
+            if label not in HIGHLIGHT_LABELS or all(abs(time_s - t) >= gap for t in taken):
+                break
+        else:
+            continue  # no room left for another highlight in this half
+        if label in HIGHLIGHT_LABELS:
+            taken.append(time_s)
+        row = stats["labels"][label]
+        visible = label in HIGHLIGHT_LABELS or rng.random() >= row["not_shown"]
+        events.append(SynthEvent(round(time_s, 3), label, bool(visible), str(rng.choice(["home", "away"]))))
     return sorted(events, key=lambda event: event.time_s)

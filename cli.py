@@ -13,14 +13,17 @@ from rich.logging import RichHandler
 from highlighter import __version__
 from highlighter.config import load_defaults
 from highlighter.errors import HighlighterError
-from highlighter.frames import IMAGE_FORMATS, export_frames
-from highlighter.progress import make_progress
 from highlighter.evaluate import evaluate_paths
+from highlighter.export import FORMATS
+from highlighter.frames import IMAGE_FORMATS, export_frames
 from highlighter.labels import BUILT_IN_MAPS, load_label_map
-from highlighter.report import classification_table, evaluation_notes, evaluation_table, video_info_table
-from highlighter.video import DECODERS, SAMPLING_MODES, FrameSampler, probe
+from highlighter.progress import make_progress
+from highlighter.report import classification_table, evaluation_notes, evaluation_table, events_table, video_info_table
+from highlighter.smooth import SmootherParams
 from highlighter.synth.game import SynthSettings, synthesize
+from highlighter.tag import ModelChoice, Tagger, TagSettings, load_model, tag_inputs
 from highlighter.train import BALANCING, LOSSES, MODES, TrainConfig, Trainer
+from highlighter.video import DECODERS, SAMPLING_MODES, FrameSampler, probe
 from highlighter.video.testpattern import write_pattern_video
 
 stdout = Console()
@@ -252,6 +255,59 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
         if result.test is not None:
             stdout.print(classification_table(result.test, f"test games, WiSE-FT alpha {result.wise_alpha}"))
         stdout.print(f"checkpoint: {result.checkpoint}/")
+
+
+@highlight.command()
+@click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Output file (one input) or folder (several inputs).  [default: ./NAME.events.json]")
+@click.option("--weights", help="Checkpoint folder from `highlight train`.  [default: weights/highlighter]")
+@click.option("--format", type=click.Choice(FORMATS), help="Events file format.  [default: json]")
+@click.option("--fps", type=float, help="Frames scored per second of video.  [default: 1]")
+@click.option("--sampling", type=click.Choice(SAMPLING_MODES), help="exact or keyframes (fast).  [default: exact]")
+@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.  [default: decord]")
+@click.option("--batch-size", type=int, help="Frames per model call.  [default: 256]")
+@click.option("--device", help="auto | cpu | cuda.  [default: auto]")
+@click.option("--zero-shot", is_flag=True, help="No checkpoint: a pretrained open_clip model with the prompts.")
+@click.option("--model", help="open_clip model for --zero-shot.  [default: ViT-B-32]")
+@click.option("--pretrained", help="Pretrained tag or weights file for --zero-shot.  [default: laion2b_s34b_b79k]")
+@click.option("--classes", help="Class map for --zero-shot.  [default: highlight]")
+@click.option("--window", type=float, help="Smoothing window in seconds.  [default: 3]")
+@click.option("--threshold", type=float, help="Smoothed probability a peak must reach.  [default: 0.4]")
+@click.option("--nms", type=float, help="Non-maximum suppression window in seconds (all classes).  [default: 20]")
+@click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write per-second probabilities (.npz or .csv).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG of the score curves.")
+@quiet_option
+def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, fps: float, sampling: str, decoder: str,
+        batch_size: int, device: str, zero_shot: bool, model: str, pretrained: str, classes: str, window: float,
+        threshold: float, nms: float | None, scores: Path | None, plot: Path | None, quiet: bool) -> None:
+    """Find the goals, cards and substitutions in match videos.
+
+    Each VIDEO is a video file or a SoccerNet game folder (1_*.mkv and 2_*.mkv, tagged half by half).
+    Frames are scored in large batches while the next ones decode; score curves are smoothed and their
+    peaks become events with a time, a start and end, and a confidence.
+    """
+    setup_logging(quiet)
+    ctx = click.get_current_context()
+    nms_windows = {"default": nms} if nms is not None else ctx.default_map.get("nms_s", {"default": 20.0})
+    smoother = SmootherParams(window_s=window, threshold=threshold,
+                              low_threshold=ctx.default_map.get("low_threshold", threshold / 2), nms_s=nms_windows)
+    settings = TagSettings(fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size, device=device,
+                           smoother=smoother)
+    classifier, model_info = load_model(ModelChoice(weights, zero_shot, model,
+                                                    None if str(pretrained).lower() == "none" else pretrained, classes))
+    with make_progress("frames", quiet=quiet, console=stderr) as progress:
+        tagger = Tagger(classifier, model_info, settings, progress)
+
+        def show(result, events_path: Path) -> None:
+            if not quiet:
+                progress.console.print(events_table(result))
+                progress.console.print(f"events: {events_path}")
+
+        failed = tag_inputs(tagger, list(videos), out, format, scores, plot, on_result=show)
+    if failed:
+        raise HighlighterError(f"{len(failed)} of {len(videos)} inputs failed: " + "; ".join(failed))
 
 
 @highlight.command("eval")

@@ -33,8 +33,9 @@ class LabelMap:
         """
         if label in self.sources:
             return self.sources[label]
-        if label in self.classes:
-            return label
+        by_name = {cls.lower(): cls for cls in self.classes}
+        if label.lower() in by_name:  # class names, any case ("Card" as SoccerNet's 3-class files write it)
+            return by_name[label.lower()]
         if label in SOCCERNET_V2_LABELS:
             return None
         raise KeyError(label)

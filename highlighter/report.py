@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.table import Table
 
 from highlighter.evaluate import Evaluation
+from highlighter.export import TagResult, timecode
 from highlighter.metrics import ClassificationReport
 from highlighter.video import VideoInfo
 
@@ -90,4 +93,23 @@ def classification_table(report: ClassificationReport, title: str) -> Table:
     loss = "" if report.loss is None else f", loss {report.loss:.4f}"
     table.caption = (f"accuracy {report.accuracy:.3f}, balanced accuracy {report.balanced_accuracy:.3f}, "
                      f"macro-F1 {report.macro_f1:.3f}{loss}")
+    return table
+
+
+def events_table(result: TagResult) -> Table:
+    """The reviewer's table: one row per event, sorted by time, then counts and speed in the caption."""
+    table = Table(title=f"{result.source}", title_justify="left", caption_justify="left")
+    for name, justify in (("time", "right"), ("label", "left"), ("confidence", "right"), ("start–end", "right")):
+        table.add_column(name, justify=justify)
+    colours = {"goal": "green", "card": "yellow", "substitution": "cyan"}
+    for event in sorted(result.events, key=lambda e: (e.half or 0, e.time_s)):
+        half = f"{event.half}H " if event.half else ""
+        colour = colours.get(event.label, "white")
+        table.add_row(f"{half}{timecode(event.time_s)}", f"[{colour}]{event.label}", f"{event.confidence:.2f}",
+                      f"{timecode(event.start_s)}–{timecode(event.end_s)}")
+    counts = Counter(e.label for e in result.events)
+    per_class = ", ".join(f"{counts[c]} {c}" for c in result.classes if c != "background")
+    rate = result.frames / result.wall_s if result.wall_s else 0.0
+    table.caption = (f"{per_class}; match {timecode(result.duration_s)}, tagged in {result.wall_s:.1f} s "
+                     f"({result.frames} frames, {rate:.1f} frames/s)")
     return table

@@ -1,0 +1,154 @@
+"""`highlight tag`: videos (or SoccerNet game folders) in, timestamped highlight events out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import Progress
+
+from highlighter.data.soccernet_v2 import half_videos
+from highlighter.errors import HighlighterError
+from highlighter.export import TagResult, write_events, write_plot, write_scores
+from highlighter.labels import load_label_map
+from highlighter.model import BACKGROUND, WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
+from highlighter.score import FrameScorer, score_video
+from highlighter.smooth import SmootherParams, find_events
+from highlighter.train import resolve_device
+from highlighter.video import FrameSampler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TagSettings:
+    """How videos are sampled and scored."""
+
+    fps: float = 1.0
+    sampling: str = "exact"
+    decoder: str = "decord"
+    batch_size: int = 256
+    device: str = "auto"
+    smoother: SmootherParams = field(default_factory=SmootherParams)
+
+
+@dataclass
+class ModelChoice:
+    """A trained checkpoint, or a pretrained open_clip model used zero-shot with the configured prompts."""
+
+    weights: str | None = "weights/highlighter"
+    zero_shot: bool = False
+    model: str = "ViT-B-32"
+    pretrained: str | None = "laion2b_s34b_b79k"
+    classes: str = "highlight"
+
+
+def load_model(choice: ModelChoice) -> tuple[HighlightClassifier, dict]:
+    """The classifier and the ``model`` block of the events JSON (name, checkpoint, sha256)."""
+    if choice.zero_shot:
+        label_map = load_label_map(choice.classes)
+        classes = [BACKGROUND] + [c for c in label_map.classes if c != BACKGROUND]
+        classifier, _, _ = create_classifier(choice.model, classes, choice.pretrained)
+        return classifier.eval(), {"name": choice.model, "pretrained": choice.pretrained, "checkpoint": None,
+                                   "sha256": None}
+    folder = Path(choice.weights)
+    classifier = load_checkpoint(folder)
+    digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest()
+    return classifier, {"name": classifier.spec.model, "checkpoint": str(folder), "sha256": digest}
+
+
+def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]]:
+    """Each input with its videos: a file is one video (half None); a SoccerNet game folder gives its
+    halves (1 and 2)."""
+    expanded = []
+    for path in paths:
+        if path.is_dir():
+            halves = half_videos(path)
+            if not halves:
+                raise HighlighterError(f"{path}: a folder, but no SoccerNet half videos (1_*.mkv, 2_*.mkv) in it")
+            expanded.append((path, dict(halves)))
+        else:
+            expanded.append((path, {None: path}))
+    return expanded
+
+
+class Tagger:
+    """Scores videos with one model and turns the scores into events."""
+
+    def __init__(self, classifier: HighlightClassifier, model_info: dict, settings: TagSettings,
+                 progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.device = resolve_device(settings.device)
+        self.scorer = FrameScorer(classifier, self.device)
+        self.model_info = model_info
+        self.progress = progress
+
+    def tag(self, source: Path, videos: dict[int | None, Path]) -> TagResult:
+        """Events of one input (a video, or a game's halves)."""
+        started = time.perf_counter()
+        settings = self.settings
+        size = self.scorer.classifier.spec.image_size
+        curves, events, duration = [], [], 0.0
+        for half, video in videos.items():
+            sampler = FrameSampler(video, fps=settings.fps, size=size, decoder=settings.decoder,
+                                   sampling=settings.sampling, batch_size=settings.batch_size)
+            label = f"tag {source.name}" + (f" half {half}" if half else "")
+            scored = score_video(sampler, self.scorer, self.progress, label)
+            curves.append((half, scored))
+            events += find_events(scored.times, scored.probabilities, scored.classes, settings.smoother, half)
+            duration += sampler.info.duration_s
+        classes = list(self.scorer.classifier.spec.classes)
+        return TagResult(str(source), duration, settings.fps, self.model_info, classes, events, curves,
+                         time.perf_counter() - started)
+
+
+OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": "/results_spotting.json"}
+
+
+def output_paths(source: Path, out: Path | None, single: bool, fmt: str, scores: Path | None,
+                 plot: Path | None) -> tuple[Path, Path | None, Path | None]:
+    """Where one input's events, scores and plot go: the given files for a single input (unless ``out``
+    is a folder), else ``OUT/<name>.events.json`` (``OUT/<name>/results_spotting.json`` for SoccerNet)
+    with ``OUT/<name>.scores.npz`` and ``OUT/<name>.plot.png`` beside it."""
+    if single and out is not None and not out.is_dir():
+        return out, scores, plot
+    folder = out or Path(".")
+    name = source.name if source.is_dir() else source.stem
+    events = Path(f"{folder / name}{OUTPUT_SUFFIX[fmt]}")
+    return (events, scores and folder / f"{name}.scores{scores.suffix or '.npz'}",
+            plot and folder / f"{name}.plot.png")
+
+
+def tag_inputs(tagger: Tagger, paths: list[Path], out: Path | None, fmt: str, scores: Path | None = None,
+               plot: Path | None = None, on_result=None) -> list[str]:
+    """Tag every input and write its outputs; returns the errors of the inputs that failed.
+
+    With one input an error is raised as it is; with several, a failing input is logged and skipped so
+    the others still get their files.
+    """
+    single = len(paths) == 1
+    if out is not None and not single:
+        out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for path in paths:
+        try:
+            source, halves = expand_inputs([path])[0]
+            result = tagger.tag(source, halves)
+            events_path, scores_path, plot_path = output_paths(source, out, single, fmt, scores, plot)
+            write_events(result, events_path, fmt)
+            if scores_path:
+                write_scores(result, scores_path)
+            if plot_path:
+                write_plot(result, plot_path)
+        except HighlighterError as exc:
+            if single:
+                raise
+            log.error("%s", exc)
+            failed.append(str(exc))
+            continue
+        if on_result is not None:
+            on_result(result, events_path)
+    return failed

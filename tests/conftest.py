@@ -86,3 +86,25 @@ def synth_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("synth")
     synthesize(root, SynthSettings(**SYNTH))
     return root
+
+
+#: A tiny open_clip classifier trained from scratch (CPU, seconds): what the train and tag tests share.
+TINY = dict(model="highlighter-tiny", pretrained=None, mode="finetune", lr=2e-3, batch_size=32, frame_fps=2.0,
+            wise_alpha=1.0)
+
+
+def config(synth_root: Path, tmp: Path, **overrides):
+    """A TrainConfig for the tiny model on the synthetic games (frame cache beside ``tmp``)."""
+    from highlighter.train import TrainConfig
+
+    return TrainConfig(data=[str(synth_root)], out=str(tmp / "weights" / "tiny"), cache_dir=str(tmp.parent / "cache"),
+                       **{**TINY, "epochs": 10, **overrides})
+
+
+@pytest.fixture(scope="session")
+def trained(synth_root, tmp_path_factory):
+    """(trainer, result) of one 10-epoch run on the synthetic games."""
+    from highlighter.train import Trainer
+
+    trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("train")))
+    return trainer, trainer.run()

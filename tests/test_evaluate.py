@@ -16,6 +16,7 @@ from highlighter.labels import load_label_map
 from highlighter.soccernet import SoccerNetFormatError, Spot, predictions_json
 from highlighter.spotting_files import load_truth
 from tests.conftest import SHARED_DATA
+from tests.official import official_score
 
 VALID = SHARED_DATA / "soccernet-labels" / "valid"
 HIGHLIGHT = load_label_map("highlight")
@@ -127,7 +128,7 @@ def test_cli_json_output(tmp_path):
 
 # --- agreement with the official SoccerNet package, on the 100 real valid-split games --------------------
 
-official = pytest.importorskip("SoccerNet.Evaluation.ActionSpotting", reason="the SoccerNet package is not installed")
+pytest.importorskip("SoccerNet.Evaluation.ActionSpotting", reason="the SoccerNet package is not installed")
 needs_shared = pytest.mark.skipif(not VALID.exists(), reason="../shared/data is absent")
 
 
@@ -150,37 +151,6 @@ def scenario(name: str, truth: dict[str, list[Spot]]) -> dict[str, list[Spot]]:
             made[game] = [Spot(s.half, s.position_ms, s.label, confidence=rng.random())
                           for number, s in enumerate(spots) if number % 7]
     return made
-
-
-REMAP = {"Goal": "Goal", "Yellow card": "Card", "Red card": "Card", "Yellow->red card": "Card",
-         "Substitution": "Substitution"}
-
-
-def official_score(tmp: Path, truth_root: Path, predictions: dict[str, list[Spot]], classes: str, metric: str):
-    """The official evaluator's average-mAP on the same games; for 3 classes with remapped labels and
-    EVENT_DICTIONARY {"Goal": 0, "Card": 1, "Substitution": 2}, as DESIGN.md explains."""
-    from SoccerNet.Evaluation.utils import EVENT_DICTIONARY_V2
-
-    labels_root, dictionary = truth_root, EVENT_DICTIONARY_V2
-    if classes == "highlight":
-        dictionary = {"Goal": 0, "Card": 1, "Substitution": 2}
-        labels_root = tmp / "labels"
-        for file in truth_root.rglob("Labels-v2.json"):
-            data = json.loads(file.read_text())
-            data["annotations"] = [dict(a, label=REMAP[a["label"]]) for a in data["annotations"] if a["label"] in REMAP]
-            target = labels_root / file.relative_to(truth_root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(data))
-        predictions = {g: [Spot(s.half, s.position_ms, REMAP[s.label], s.confidence) for s in spots if s.label in REMAP]
-                       for g, spots in predictions.items()}
-    predictions_root = tmp / "predictions"
-    for game, spots in predictions.items():
-        (predictions_root / game).mkdir(parents=True, exist_ok=True)
-        (predictions_root / game / "results_spotting.json").write_text(json.dumps(predictions_json(game, spots)))
-    result = official.evaluate(str(labels_root), str(predictions_root), split=None, version=2, framerate=2,
-                               metric=metric, dataset=None, label_files="Labels-v2.json",
-                               prediction_file="results_spotting.json", EVENT_DICTIONARY=dictionary)
-    return result
 
 
 @needs_shared

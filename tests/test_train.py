@@ -21,22 +21,7 @@ from highlighter.labels import load_label_map
 from highlighter.model import CheckpointError, load_checkpoint
 from highlighter.soccernet import read_labels
 from highlighter.train import TrainConfig, Trainer, wise_interpolate
-
-TINY = dict(model="highlighter-tiny", pretrained=None, mode="finetune", lr=2e-3, batch_size=32, frame_fps=2.0,
-            wise_alpha=1.0)
-
-
-def config(synth_root: Path, tmp: Path, **overrides) -> TrainConfig:
-    return TrainConfig(data=[str(synth_root)], out=str(tmp / "weights" / "tiny"), cache_dir=str(tmp.parent / "cache"),
-                       **{**TINY, "epochs": 10, **overrides})
-
-
-@pytest.fixture(scope="module")
-def trained(synth_root, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("train")
-    trainer = Trainer(config(synth_root, tmp))
-    return trainer, trainer.run()
-
+from tests.conftest import config
 
 def held_out(trainer: Trainer) -> FrameDataset:
     """The images of the val and test games together (more classes than either game alone)."""

@@ -1,0 +1,146 @@
+"""`highlight tag` end to end: a tiny trained model on synthetic games, real files, the official scorer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import highlight
+from highlighter.evaluate import average_map
+from highlighter.export import EVENT_COLUMNS, read_events
+from highlighter.labels import load_label_map
+from highlighter.soccernet import read_labels, read_predictions
+from highlighter.spotting_files import load_predictions
+from tests.conftest import SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def test_game(trained, synth_root) -> Path:
+    """The held-out test game of the trained model (never seen in training)."""
+    trainer, _ = trained
+    (game,) = trainer.data_summary["test"]["game_list"]
+    return synth_root / game
+
+
+def run(*args: str):
+    return CliRunner().invoke(highlight, [*map(str, args)])
+
+
+def test_game_folder_gives_both_halves_in_results_spotting(trained, test_game, tmp_path):
+    _, result = trained
+    out = tmp_path / "results_spotting.json"
+    outcome = run("tag", test_game, "--weights", result.checkpoint, "--format", "soccernet", "-o", out, "-q")
+    assert outcome.exit_code == 0, outcome.output
+    document = json.loads(out.read_text())
+    assert document["UrlLocal"] == test_game.name
+    halves = {p["half"] for p in document["predictions"]}
+    assert halves == {"1", "2"}
+    for prediction in document["predictions"]:
+        assert set(prediction) == {"gameTime", "label", "position", "half", "confidence"}
+        assert all(isinstance(v, str) for v in prediction.values())
+        assert 0 <= int(prediction["position"]) <= 60_000  # positions count from each half's start
+        assert prediction["gameTime"].startswith(prediction["half"] + " - ")
+        assert prediction["label"] in ("Goal", "Card", "Substitution")
+
+
+def test_recovers_the_events_of_an_unseen_game(trained, test_game, tmp_path):
+    """Loose average-mAP of the tiny model on its held-out game, and each event found within ±30 s."""
+    _, result = trained
+    out = tmp_path / "results_spotting.json"
+    assert run("tag", test_game, "--weights", result.checkpoint, "--format", "soccernet", "-o", out, "-q").exit_code == 0
+    label_map = load_label_map("highlight")
+    truth = [s for s in read_labels(test_game / "Labels-v2.json") if label_map.class_of(s.label)]
+    predicted = read_predictions(out)
+    found = [any(label_map.class_of(p.label) == label_map.class_of(t.label) and p.half == t.half
+                 and abs(p.position_ms - t.position_ms) <= 30_000 for p in predicted) for t in truth]
+    assert len(truth) >= 4 and sum(found) / len(found) >= 0.75
+    score = average_map({"g": read_labels(test_game / "Labels-v2.json")}, {"g": predicted}, label_map)
+    assert score.average_map > 40
+
+
+def test_official_evaluator_reads_and_scores_our_output(trained, test_game, tmp_path):
+    pytest.importorskip("SoccerNet.Evaluation.ActionSpotting", reason="the SoccerNet package is not installed")
+    from tests.official import official_score
+
+    _, result = trained
+    labels = tmp_path / "labels" / "league" / "season" / "game"
+    labels.mkdir(parents=True)
+    shutil.copy(test_game / "Labels-v2.json", labels)
+    out = tmp_path / "predictions" / "league" / "season" / "game" / "results_spotting.json"
+    assert run("tag", test_game, "--weights", result.checkpoint, "--format", "soccernet", "-o", out, "-q").exit_code == 0
+    label_map = load_label_map("highlight")
+    predictions = load_predictions(tmp_path / "predictions", label_map)
+    theirs = official_score(tmp_path / "official", tmp_path / "labels", predictions, "highlight", "loose")
+    ours = json.loads(run("eval", tmp_path / "predictions", tmp_path / "labels", "--json").output)["loose"]
+    assert 100 * theirs["a_mAP"] == pytest.approx(ours["average_map"], abs=0.01)
+    assert theirs["a_mAP"] > 0.4
+
+
+def test_json_and_csv_outputs_round_trip(trained, test_game, tmp_path):
+    _, result = trained
+    video = test_game / "1_180p.mkv"
+    json_out, csv_out = tmp_path / "events.json", tmp_path / "events.csv"
+    scores, plot = tmp_path / "scores.csv", tmp_path / "curves.png"
+    assert run("tag", video, "--weights", result.checkpoint, "-o", json_out, "--scores", scores, "--plot", plot,
+               "-q").exit_code == 0
+    assert run("tag", video, "--weights", result.checkpoint, "--format", "csv", "-o", csv_out, "-q").exit_code == 0
+    document = json.loads(json_out.read_text())
+    assert set(document) == {"video", "duration_s", "fps", "model", "classes", "events"}
+    assert document["model"]["name"] == "highlighter-tiny" and len(document["model"]["sha256"]) == 64
+    assert document["duration_s"] == pytest.approx(60, abs=0.1) and document["events"]
+    for event in document["events"]:
+        assert set(event) == set(EVENT_COLUMNS)
+        assert event["start_s"] <= event["time_s"] <= event["end_s"] and 0 <= event["confidence"] <= 1
+        minutes, seconds = event["timecode"].split(":")[1:]
+        assert int(minutes) * 60 + float(seconds) == pytest.approx(event["time_s"], abs=0.05)
+    table = pd.read_csv(csv_out)
+    assert list(table.columns) == EVENT_COLUMNS
+    assert read_events(csv_out) == read_events(json_out)
+    curves = pd.read_csv(scores)
+    assert list(curves.columns) == ["half", "time_s", *document["classes"]] and len(curves) == 60
+    assert curves[document["classes"]].sum(axis=1).round(3).eq(1).all()
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_corrupt_second_video_does_not_lose_the_first(trained, test_game, tmp_path):
+    _, result = trained
+    good = test_game / "2_180p.mkv"
+    corrupt = tmp_path / "corrupt.mkv"
+    corrupt.write_bytes(b"\x1aE\xdf\xa3" + b"garbage" * 200)
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(highlight, ["tag", str(good), str(corrupt), "--weights", str(result.checkpoint),
+                                             "-o", str(out), "-q"])
+    assert outcome.exit_code == 1
+    assert "1 of 2 inputs failed" in outcome.output and "corrupt.mkv" in outcome.output
+    assert json.loads((out / "2_180p.events.json").read_text())["events"]
+    assert not list(out.glob("corrupt*")) and not list(out.glob(".*part"))
+
+
+def test_missing_weights_and_video_are_one_line(tmp_path):
+    outcome = run("tag", tmp_path / "match.mkv", "--weights", tmp_path / "none")
+    assert outcome.exit_code == 1 and "no such checkpoint folder" in outcome.output
+    assert "Traceback" not in outcome.output
+
+
+def test_zero_shot_without_a_checkpoint(test_game, tmp_path):
+    out = tmp_path / "zero.json"
+    outcome = run("tag", test_game / "1_180p.mkv", "--zero-shot", "--model", "highlighter-tiny", "--pretrained", "none",
+                  "-o", out, "-q")
+    assert outcome.exit_code == 0, outcome.output
+    document = json.loads(out.read_text())
+    assert document["model"] == {"name": "highlighter-tiny", "pretrained": None, "checkpoint": None, "sha256": None}
+    assert document["classes"] == ["background", "goal", "card", "substitution"]
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "broadcast-clip-360p.mp4").exists(), reason="../shared/data is absent")
+def test_real_broadcast_clip_is_tagged(trained, tmp_path):
+    _, result = trained
+    out = tmp_path / "clip.json"
+    outcome = run("tag", SHARED_DATA / "broadcast-clip-360p.mp4", "--weights", result.checkpoint, "-o", out, "-q")
+    assert outcome.exit_code == 0, outcome.output
+    assert json.loads(out.read_text())["duration_s"] == pytest.approx(22.13, abs=0.05)

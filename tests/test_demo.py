@@ -7,7 +7,7 @@ from cli import highlight
 
 def test_demo_ends_with_events_and_a_score(tmp_path):
     out = tmp_path / "demo"
-    result = CliRunner().invoke(highlight, ["demo", "--out", str(out), "--games", "4", "--minutes", "0.6",
+    result = CliRunner().invoke(highlight, ["demo", "--out", str(out), "--games", "4", "--minutes", "1",
                                             "--epochs", "3"])
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]

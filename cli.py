@@ -16,6 +16,7 @@ from highlighter.demo import DemoSettings, run_demo
 from highlighter.errors import HighlighterError
 from highlighter.evaluate import evaluate_paths
 from highlighter.export import FORMATS
+from highlighter.frame_eval import evaluate_frames
 from highlighter.frames import IMAGE_FORMATS, export_frames
 from highlighter.labels import BUILT_IN_MAPS, load_label_map
 from highlighter.progress import make_progress
@@ -365,6 +366,31 @@ def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json
     stdout.print(evaluation_table(result))
     for note in evaluation_notes(result):
         stderr.print(f"[yellow]note:[/] {note}")
+
+
+@highlight.command("eval-frames")
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--split", type=click.Choice(["all", "train", "val", "test"]), default="all", show_default=True,
+              help="Only the games the checkpoint used for this split.")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda.")
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--cache-dir", default="~/.cache/highlighter/frames", show_default=True,
+              help="Cache of frames sampled from videos.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@quiet_option
+def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: str, batch_size: int, cache_dir: str,
+                as_json: bool, quiet: bool) -> None:
+    """Frame classification scores of CHECKPOINT on SoccerNet-style DATA (v3 frames, v2 videos):
+    accuracy, balanced accuracy, macro-F1, per-class precision/recall and the confusion matrix, one
+    prediction per image against its own label."""
+    setup_logging(quiet or as_json)
+    with make_progress("img", quiet=quiet or as_json, console=stderr) as progress:
+        report, games = evaluate_frames(checkpoint, list(data), split, device, batch_size, cache_dir, progress)
+    if as_json:
+        click.echo(json.dumps({"games": games, **report.to_dict()}, indent=2))
+    else:
+        stdout.print(classification_table(report, f"{checkpoint}: {sum(report.support.values())} images, {games} games"))
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from highlighter.data.dataset import FrameDataset, class_of_record, collect_reco
 from highlighter.data.soccernet_v2 import BACKGROUND, VideoFrameSettings
 from highlighter.errors import HighlighterError
 from highlighter.labels import load_label_map
-from highlighter.metrics import ClassificationReport, classification_report
+from highlighter.metrics import ClassificationReport
 from highlighter.model import HighlightClassifier, create_classifier, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -263,25 +263,12 @@ class Trainer:
 
     # --- loops ------------------------------------------------------------------------------------
 
-    @torch.no_grad()
     def evaluate(self, dataset: FrameDataset, description: str = "val") -> ClassificationReport:
         """Loss and classification metrics of the current weights on ``dataset``."""
-        self.classifier.eval()
-        loader = self._loader(dataset, train=False)
-        logits_all, targets_all = [], []
-        task = self.progress.add_task(description, total=len(dataset)) if self.progress and self.rank == 0 else None
-        for images, targets in loader:
-            with autocast(self.device):
-                logits = self.classifier(images.to(self.device, non_blocking=True))
-            logits_all.append(logits.float().cpu())
-            targets_all.append(targets)
-            if task is not None:
-                self.progress.advance(task, len(targets))
-        if task is not None:
-            self.progress.remove_task(task)
-        logits, targets = torch.cat(logits_all), torch.cat(targets_all)
-        loss = float(F.cross_entropy(logits, targets)) if len(targets) else None
-        return classification_report(targets.numpy(), logits.argmax(1).numpy(), self.classes, loss)
+        from highlighter.frame_eval import evaluate_classifier
+
+        progress = self.progress if self.rank == 0 else None
+        return evaluate_classifier(self.classifier, self._loader(dataset, train=False), self.device, progress, description)
 
     def _train_epoch(self, epoch: int, stage: str, optimizer, scheduler, dataset: FrameDataset) -> float:
         config = self.config

@@ -228,3 +228,18 @@ def test_cli_train_writes_a_checkpoint(synth_root, tmp_path):
     meta = json.loads((out / "highlighter.json").read_text())
     assert meta["extra"]["training"]["mode"] == "lp-ft"
     assert set(meta["extra"]["metrics"]["wise_ft"]["sweep"]) == {"0.0", "0.25", "0.5", "0.75", "1.0"}
+
+
+def test_eval_frames_reports_the_checkpoints_test_scores(trained, synth_root, tmp_path):
+    trainer, result = trained
+    outcome = CliRunner().invoke(highlight, ["eval-frames", str(result.checkpoint), str(synth_root), "--split", "test",
+                                             "--cache-dir", trainer.config.cache_dir, "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    report = json.loads(outcome.output)
+    assert report["games"] == 1
+    assert report["accuracy"] == pytest.approx(result.test.accuracy)
+    assert report["confusion"] == result.test.confusion
+    assert sum(report["support"].values()) == sum(result.test.support.values())
+    table = CliRunner().invoke(highlight, ["eval-frames", str(result.checkpoint), str(synth_root), "--cache-dir",
+                                           trainer.config.cache_dir, "-q"])
+    assert table.exit_code == 0 and "macro-F1" in table.output

@@ -1,0 +1,78 @@
+"""Frame classification metrics of a classifier on labelled images (`highlight eval-frames`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import open_clip
+import torch
+import torch.nn.functional as F
+from rich.progress import Progress
+
+from highlighter.data.dataset import FrameDataset, collect_records
+from highlighter.data.soccernet_v2 import BACKGROUND, VideoFrameSettings
+from highlighter.errors import HighlighterError
+from highlighter.labels import LabelMap
+from highlighter.metrics import ClassificationReport, classification_report
+from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
+from highlighter.train import autocast, resolve_device
+
+
+@torch.no_grad()
+def evaluate_classifier(classifier: HighlightClassifier, loader: torch.utils.data.DataLoader, device: torch.device,
+                        progress: Progress | None = None, description: str = "evaluate") -> ClassificationReport:
+    """One prediction per image against its own label: loss, accuracy, balanced accuracy, macro-F1."""
+    classifier.eval()
+    logits_all, targets_all = [], []
+    task = progress.add_task(description, total=len(loader.dataset)) if progress else None
+    for images, targets in loader:
+        with autocast(device):
+            logits = classifier(images.to(device, non_blocking=True))
+        logits_all.append(logits.float().cpu())
+        targets_all.append(targets)
+        if task is not None:
+            progress.advance(task, len(targets))
+    if task is not None:
+        progress.remove_task(task)
+    if not logits_all:
+        return classification_report(torch.empty(0, dtype=torch.long).numpy(), torch.empty(0, dtype=torch.long).numpy(),
+                                     list(classifier.spec.classes))
+    logits, targets = torch.cat(logits_all), torch.cat(targets_all)
+    loss = float(F.cross_entropy(logits, targets))
+    return classification_report(targets.numpy(), logits.argmax(1).numpy(), list(classifier.spec.classes), loss)
+
+
+def checkpoint_label_map(folder: str | Path) -> LabelMap:
+    """The class map a checkpoint was trained with."""
+    spec = read_spec(folder)
+    saved = spec.extra.get("label_map")
+    if not saved:
+        raise HighlighterError(f"{folder}: the checkpoint does not record its label map")
+    return LabelMap(saved["name"], tuple(c for c in spec.classes if c != BACKGROUND), dict(saved["sources"]))
+
+
+def evaluate_frames(checkpoint: str | Path, data: list[str | Path], split: str = "all", device: str = "auto",
+                    batch_size: int = 64, cache_dir: str | Path = "~/.cache/highlighter/frames",
+                    progress: Progress | None = None) -> tuple[ClassificationReport, int]:
+    """Metrics of ``checkpoint`` on every image under ``data`` (or only the games of one of its splits);
+    returns the report and the number of games."""
+    torch_device = resolve_device(device)
+    classifier = load_checkpoint(checkpoint, torch_device)
+    label_map = checkpoint_label_map(checkpoint)
+    spec = classifier.spec
+    training = spec.extra.get("training", {})
+    settings = VideoFrameSettings(fps=training.get("frame_fps", 1.0), size=spec.image_size,
+                                  window=tuple(training.get("event_window", (-2.0, 6.0))),
+                                  background_gap_s=training.get("background_gap_s", 15.0), seed=training.get("seed", 0))
+    records = collect_records(list(data), label_map, settings, Path(cache_dir).expanduser(), progress)
+    if split != "all":
+        games = set(spec.extra.get("data", {}).get(split, {}).get("game_list", []))
+        if not games:
+            raise HighlighterError(f"{checkpoint}: the checkpoint records no {split!r} games")
+        records = [r for r in records if r.game in games]
+    if not records:
+        raise HighlighterError("no labelled images found for these games")
+    transform = open_clip.image_transform(spec.image_size, is_train=False, mean=spec.mean, std=spec.std)
+    dataset = FrameDataset(records, label_map, list(spec.classes), transform)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
+    return evaluate_classifier(classifier, loader, torch_device, progress), len({r.game for r in records})

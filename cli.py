@@ -7,10 +7,13 @@ import logging
 from pathlib import Path
 
 import click
+import yaml
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.table import Table
 
 from highlighter import __version__
+from highlighter.atomic import atomic_write
 from highlighter.config import load_defaults
 from highlighter.demo import DemoSettings, run_demo
 from highlighter.errors import HighlighterError
@@ -25,6 +28,7 @@ from highlighter.smooth import SmootherParams
 from highlighter.synth.game import SynthSettings, synthesize
 from highlighter.tag import ModelChoice, Tagger, TagSettings, load_model, tag_inputs
 from highlighter.train import BALANCING, LOSSES, MODES, TrainConfig, Trainer
+from highlighter.tune import tune_smoother
 from highlighter.video import DECODERS, SAMPLING_MODES, FrameSampler, probe
 from highlighter.video.testpattern import write_pattern_video
 
@@ -366,6 +370,36 @@ def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json
     stdout.print(evaluation_table(result))
     for note in evaluation_notes(result):
         stderr.print(f"[yellow]note:[/] {note}")
+
+
+@highlight.command("tune-smoother")
+@click.argument("scores", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("labels", type=click.Path(path_type=Path))
+@click.option("--metric", type=click.Choice(["loose", "tight"]), default="loose", show_default=True)
+@click.option("--classes", default="highlight", show_default=True, help="Class map of the labels.")
+@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the best settings as a config file for `highlight --config FILE tag`.")
+def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str, write_to: Path | None) -> None:
+    """Pick the smoothing window, threshold and NMS window that maximise average-mAP on validation games.
+
+    SCORES holds the NAME.scores.npz files of `highlight tag GAME... --scores x.npz -o SCORES`; LABELS
+    holds the games' folders with Labels-v2.json (paired by the game folder's name).
+    """
+    setup_logging(quiet=False)
+    ranked = tune_smoother(scores, labels, load_label_map(classes), metric)
+    table = Table(title=f"smoother settings by {metric} average-mAP (best 5 of {len(ranked)})", title_justify="left")
+    for column in ("window s", "threshold", "NMS s", "average-mAP"):
+        table.add_column(column, justify="right")
+    for params, score in ranked[:5]:
+        table.add_row(f"{params.window_s:g}", f"{params.threshold:g}", f"{params.nms_for('default'):g}", f"{score:.2f}")
+    stdout.print(table)
+    if write_to is not None:
+        best = ranked[0][0]
+        settings = {"tag": {"window": best.window_s, "threshold": best.threshold, "low_threshold": best.low_threshold,
+                            "nms_s": dict(best.nms_s)}}
+        with atomic_write(write_to) as handle:
+            yaml.safe_dump(settings, handle, sort_keys=False)
+        stdout.print(f"best settings written to {write_to}: use `highlight --config {write_to} tag ...`")
 
 
 @highlight.command("eval-frames")

@@ -108,7 +108,8 @@ def write_scores(result: TagResult, path: Path) -> Path:
     probabilities = np.concatenate([c.probabilities for _, c in result.curves])
     if path.suffix == ".npz":
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, times=times, probabilities=probabilities, half=halves, classes=np.array(result.classes))
+        np.savez_compressed(buffer, times=times, probabilities=probabilities, half=halves, classes=np.array(result.classes),
+                            source=np.array(result.source))
         with atomic_write(path, "wb") as handle:
             handle.write(buffer.getvalue())
     else:

@@ -144,3 +144,28 @@ def test_real_broadcast_clip_is_tagged(trained, tmp_path):
     outcome = run("tag", SHARED_DATA / "broadcast-clip-360p.mp4", "--weights", result.checkpoint, "-o", out, "-q")
     assert outcome.exit_code == 0, outcome.output
     assert json.loads(out.read_text())["duration_s"] == pytest.approx(22.13, abs=0.05)
+
+
+def test_tune_smoother_finds_settings_at_least_as_good_as_the_defaults(trained, synth_root, tmp_path):
+    trainer, result = trained
+    games = [synth_root / g for split in ("val", "test") for g in trainer.data_summary[split]["game_list"]]
+    scores = tmp_path / "scores"
+    outcome = run("tag", *games, "--weights", result.checkpoint, "--format", "soccernet", "-o", scores,
+                  "--scores", "x.npz", "-q")
+    assert outcome.exit_code == 0, outcome.output
+    assert len(list(scores.glob("*.scores.npz"))) == 2
+    from highlighter.smooth import SmootherParams
+    from highlighter.tune import predictions_for, read_score_files, tune_smoother
+
+    label_map = load_label_map("highlight")
+    ranked = tune_smoother(scores, synth_root, label_map)
+    assert len(ranked) == 64 and ranked[0][1] == max(score for _, score in ranked)
+    truth = {g.name: read_labels(g / "Labels-v2.json") for g in games}
+    default = average_map(truth, predictions_for(read_score_files(scores), SmootherParams()), label_map).average_map
+    assert ranked[0][1] >= default
+    best = tmp_path / "best.yaml"
+    outcome = run("tune-smoother", scores, synth_root, "--write", best)
+    assert outcome.exit_code == 0 and "average-mAP" in outcome.output
+    tuned = run("--config", best, "tag", games[0] / "1_180p.mkv", "--weights", result.checkpoint, "-o",
+                tmp_path / "tuned.json", "-q")
+    assert tuned.exit_code == 0, tuned.output

@@ -1,0 +1,75 @@
+"""Tune the smoother on validation games: the settings that maximise SoccerNet average-mAP."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from highlighter.errors import HighlighterError
+from highlighter.evaluate import average_map
+from highlighter.export import SOCCERNET_NAMES
+from highlighter.labels import LabelMap
+from highlighter.smooth import SmootherParams, find_events
+from highlighter.soccernet import Spot
+from highlighter.spotting_files import load_truth
+
+GRID = {"window_s": (1.0, 3.0, 5.0, 9.0), "threshold": (0.1, 0.2, 0.3, 0.5), "nms_s": (10.0, 20.0, 30.0, 60.0)}
+
+
+@dataclass
+class GameScores:
+    """The score curves of one game (or video), half by half."""
+
+    name: str
+    classes: list[str]
+    halves: list[tuple[int, np.ndarray, np.ndarray]]  # (half, times, probabilities)
+
+
+def read_score_files(folder: str | Path) -> list[GameScores]:
+    """Every ``*.scores.npz`` written by ``highlight tag --scores`` under ``folder``."""
+    games = []
+    for path in sorted(Path(folder).rglob("*.scores.npz")):
+        with np.load(path) as data:
+            halves = [(int(h) or 1, data["times"][data["half"] == h], data["probabilities"][data["half"] == h])
+                      for h in np.unique(data["half"])]
+            games.append(GameScores(Path(str(data["source"])).name, [str(c) for c in data["classes"]], halves))
+    if not games:
+        raise HighlighterError(f"{folder}: no *.scores.npz files (write them with `highlight tag --scores x.npz`)")
+    return games
+
+
+def predictions_for(games: list[GameScores], params: SmootherParams) -> dict[str, list[Spot]]:
+    """SoccerNet predictions of every game under ``params``."""
+    predictions = {}
+    for game in games:
+        spots = []
+        for half, times, probabilities in game.halves:
+            for event in find_events(times, probabilities, game.classes, params, half):
+                spots.append(Spot(half, int(round(event.time_s * 1000)), SOCCERNET_NAMES.get(event.label, event.label),
+                                  confidence=event.confidence))
+        predictions[game.name] = spots
+    return predictions
+
+
+def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map: LabelMap,
+                  metric: str = "loose") -> list[tuple[SmootherParams, float]]:
+    """Every grid setting with its average-mAP on the games found in both folders, best first.
+
+    Score files pair with labelled games by the game folder's name.
+    """
+    games = read_score_files(scores_folder)
+    truth_by_path = load_truth(labels_root, label_map)
+    truth = {Path(path).name: spots for path, spots in truth_by_path.items()}
+    games = [g for g in games if g.name in truth]
+    if not games:
+        raise HighlighterError(f"no score file in {scores_folder} matches a game folder name under {labels_root}")
+    truth = {g.name: truth[g.name] for g in games}
+    results = []
+    for window, threshold, nms in itertools.product(*GRID.values()):
+        params = SmootherParams(window_s=window, threshold=threshold, low_threshold=threshold / 2,
+                                nms_s={"default": nms})
+        results.append((params, average_map(truth, predictions_for(games, params), label_map, metric).average_map))
+    return sorted(results, key=lambda item: -item[1])

@@ -7,30 +7,16 @@ import logging
 from pathlib import Path
 
 import click
-import yaml
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.table import Table
 
 from highlighter import __version__
-from highlighter.atomic import atomic_write
 from highlighter.config import load_defaults
-from highlighter.demo import DemoSettings, run_demo
 from highlighter.errors import HighlighterError
-from highlighter.evaluate import evaluate_paths
-from highlighter.export import FORMATS
-from highlighter.frame_eval import evaluate_frames
-from highlighter.frames import IMAGE_FORMATS, export_frames
-from highlighter.labels import BUILT_IN_MAPS, load_label_map
+from highlighter.labels import BUILT_IN_MAPS
+from highlighter.options import BALANCING, FORMATS, IMAGE_FORMATS, LOSSES, MODES
 from highlighter.progress import make_progress
-from highlighter.report import classification_table, evaluation_notes, evaluation_table, events_table, video_info_table
-from highlighter.smooth import SmootherParams
-from highlighter.synth.game import SynthSettings, synthesize
-from highlighter.tag import ModelChoice, Tagger, TagSettings, load_model, tag_inputs
-from highlighter.train import BALANCING, LOSSES, MODES, TrainConfig, Trainer
-from highlighter.tune import tune_smoother
-from highlighter.video import DECODERS, SAMPLING_MODES, FrameSampler, probe
-from highlighter.video.testpattern import write_pattern_video
+from highlighter.video import DECODERS, SAMPLING_MODES
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -87,6 +73,9 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
 
     Times are the frames' presentation timestamps relative to the first frame, read from the video.
     """
+    from highlighter.frames import export_frames
+    from highlighter.video import FrameSampler
+
     setup_logging(quiet)
     sampler = FrameSampler(video, fps=fps, size=size, decoder=decoder, sampling=sampling, batch_size=batch_size)
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
@@ -103,6 +92,9 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
 def info(video: Path, fps: float, as_json: bool) -> None:
     """Describe a video: codec, resolution, frame rate and whether it varies, duration, start time,
     key-frame interval (from a scan of the packets, no decoding) and how many frames sampling yields."""
+    from highlighter.report import video_info_table
+    from highlighter.video import probe
+
     setup_logging(quiet=as_json)
     details = probe(video, scan_packets=True)
     if as_json:
@@ -129,6 +121,8 @@ def testclip(out: Path, seconds: float, fps: float, width: int, height: int, gop
 
     Sample it with `highlight frames` to check decoding and timestamps on your machine.
     """
+    from highlighter.video.testpattern import write_pattern_video
+
     write_pattern_video(out, seconds=seconds, fps=fps, width=width, height=height, gop=gop,
                         start_offset_s=start_offset, drop=drop, audio=audio)
     stdout.print(f"wrote {out} ({seconds:g} s at {fps:g} fps, {width}x{height})")
@@ -162,6 +156,8 @@ def synth(out: Path, games: int, minutes: float, seed: int, size: tuple[int, int
 
     Event timelines follow the rates in configs/event_stats.yaml (from the real SoccerNet-v2 labels).
     """
+    from highlighter.synth.game import SynthSettings, synthesize
+
     setup_logging(quiet)
     if games < 1 or minutes <= 0 or density <= 0:
         raise click.BadParameter("--games, --minutes and --density must be positive")
@@ -241,6 +237,9 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
     events of SoccerNet-v2 half videos; splits by game; keeps the epoch with the best val macro-F1;
     writes OUT/model.safetensors, OUT/highlighter.json and OUT/metrics.json.
     """
+    from highlighter.report import classification_table
+    from highlighter.train import TrainConfig, Trainer
+
     setup_logging(quiet)
     config = TrainConfig(
         data=[str(d) for d in data], out=str(out), model=model,
@@ -294,6 +293,10 @@ def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, f
     Frames are scored in large batches while the next ones decode; score curves are smoothed and their
     peaks become events with a time, a start and end, and a confidence.
     """
+    from highlighter.report import events_table
+    from highlighter.smooth import SmootherParams
+    from highlighter.tag import ModelChoice, Tagger, TagSettings, load_model, tag_inputs
+
     setup_logging(quiet)
     ctx = click.get_current_context()
     nms_windows = {"default": nms} if nms is not None else ctx.default_map.get("nms_s", {"default": 20.0})
@@ -326,6 +329,9 @@ def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, f
 def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> None:
     """Run the whole pipeline on built-in synthetic data: synthesise SoccerNet games, train a tiny model,
     tag a held-out game, and score the tags with SoccerNet's average-mAP. About a minute on a laptop CPU."""
+    from highlighter.demo import DemoSettings, run_demo
+    from highlighter.report import classification_table, evaluation_table, events_table
+
     setup_logging(quiet)
     if games < 3:
         raise click.BadParameter("the demo needs at least 3 games (train, val and test)")
@@ -361,6 +367,10 @@ def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json
     PREDICTIONS is a results_spotting.json, a folder tree of them, or a zip of such a tree; LABELS is a
     Labels-v2.json or a tree of game folders. Games pair up by their path (league/season/game).
     """
+    from highlighter.evaluate import evaluate_paths
+    from highlighter.labels import load_label_map
+    from highlighter.report import evaluation_notes, evaluation_table
+
     setup_logging(quiet=as_json)
     metrics = ("loose", "tight") if metric == "both" else (metric,)
     result = evaluate_paths(predictions, labels, load_label_map(classes), metrics)
@@ -385,6 +395,13 @@ def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str,
     SCORES holds the NAME.scores.npz files of `highlight tag GAME... --scores x.npz -o SCORES`; LABELS
     holds the games' folders with Labels-v2.json (paired by the game folder's name).
     """
+    import yaml
+    from rich.table import Table
+
+    from highlighter.atomic import atomic_write
+    from highlighter.labels import load_label_map
+    from highlighter.tune import tune_smoother
+
     setup_logging(quiet=False)
     ranked = tune_smoother(scores, labels, load_label_map(classes), metric)
     table = Table(title=f"smoother settings by {metric} average-mAP (best 5 of {len(ranked)})", title_justify="left")
@@ -418,6 +435,9 @@ def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: st
     """Frame classification scores of CHECKPOINT on SoccerNet-style DATA (v3 frames, v2 videos):
     accuracy, balanced accuracy, macro-F1, per-class precision/recall and the confusion matrix, one
     prediction per image against its own label."""
+    from highlighter.frame_eval import evaluate_frames
+    from highlighter.report import classification_table
+
     setup_logging(quiet or as_json)
     with make_progress("img", quiet=quiet or as_json, console=stderr) as progress:
         report, games = evaluate_frames(checkpoint, list(data), split, device, batch_size, cache_dir, progress)

@@ -12,39 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-CACHE = Path(__file__).resolve().parent / ".cache"
-
-
-def make_video(minutes: float) -> Path:
-    """A 720p 25 fps H.264 test clip (x264 defaults: B-frames, key frame at most every 250 frames)."""
-    path = CACHE / f"testsrc2-720p25-{minutes:g}min.mp4"
-    if not path.exists():
-        CACHE.mkdir(exist_ok=True)
-        print(f"generating {path.name} ...", flush=True)
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25",
-                        "-t", str(minutes * 60), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                        str(path)], check=True)
-    return path
-
-
-def decode_floor(video: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
-    return time.perf_counter() - start
-
+from common import decode_floor, machine, make_video, run_measured
 
 def run_sampler(video: Path, decoder: str, sampling: str) -> dict:
     """Time one sampler pass in a fresh process; returns wall time, samples and peak RSS."""
-    out = subprocess.run([sys.executable, __file__, str(video), "--child", decoder, sampling],
-                         check=True, capture_output=True, text=True).stdout
+    _, _, out = run_measured([sys.executable, __file__, str(video), "--child", decoder, sampling])
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -70,8 +48,7 @@ def main() -> None:
     if shutil.which("ffmpeg") is None:
         sys.exit("ffmpeg is needed for the decode floor")
     video = args.video or make_video(args.minutes)
-    print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, "
-          f"python {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(f"video: {video}")
     floor = decode_floor(video)
     print(f"{'run':<28}{'wall s':>9}{'x floor':>9}{'samples':>9}{'peak RSS MiB':>14}")

@@ -15,11 +15,11 @@ import pandas as pd
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
+from highlighter.options import FORMATS
 from highlighter.score import ScoreCurves
 from highlighter.smooth import Event
 from highlighter.soccernet import Spot, predictions_json
 
-FORMATS = ("json", "csv", "soccernet")
 EVENT_COLUMNS = ["label", "time_s", "timecode", "start_s", "end_s", "confidence", "half"]
 #: SoccerNet label written for each highlight class in results_spotting.json
 SOCCERNET_NAMES = {"goal": "Goal", "card": "Card", "substitution": "Substitution"}

@@ -10,9 +10,9 @@ from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
+from highlighter.options import IMAGE_FORMATS
 from highlighter.video import FrameSampler
 
-IMAGE_FORMATS = ("jpg", "png")
 JPEG_QUALITY = 95
 
 

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import random
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,18 +21,16 @@ from rich.progress import Progress
 from torchvision import transforms
 
 from highlighter.atomic import atomic_write
-from highlighter.data.dataset import FrameDataset, class_of_record, collect_records, split_games
+from highlighter.data.dataset import FrameDataset, collect_records, split_games
 from highlighter.data.soccernet_v2 import BACKGROUND, VideoFrameSettings
 from highlighter.errors import HighlighterError
 from highlighter.labels import load_label_map
 from highlighter.metrics import ClassificationReport
-from highlighter.model import HighlightClassifier, create_classifier, save_checkpoint
+from highlighter.model import create_classifier, save_checkpoint
+from highlighter.options import BALANCING, LOSSES, MODES
 
 log = logging.getLogger(__name__)
 
-MODES = ("probe", "finetune", "lp-ft")
-LOSSES = ("ce", "contrastive")
-BALANCING = ("sampler", "loss", "none")
 WISE_SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -270,8 +269,10 @@ class Trainer:
         progress = self.progress if self.rank == 0 else None
         return evaluate_classifier(self.classifier, self._loader(dataset, train=False), self.device, progress, description)
 
-    def _train_epoch(self, epoch: int, stage: str, optimizer, scheduler, dataset: FrameDataset) -> float:
+    def _train_epoch(self, epoch: int, stage: str, optimizer, scheduler, dataset: FrameDataset) -> tuple[float, float]:
+        """One pass over the train games; returns the mean loss and the images per second."""
         config = self.config
+        started = time.perf_counter()
         torch.manual_seed(config.seed * 1000 + epoch)  # augmentation draws: the same after --resume
         self.classifier.train()
         self.clip.train()
@@ -298,7 +299,7 @@ class Trainer:
                 self.progress.advance(task, len(targets))
         if task is not None:
             self.progress.remove_task(task)
-        return total / max(seen, 1)
+        return total / max(seen, 1), seen / (time.perf_counter() - started)
 
     def run(self) -> TrainResult:
         """Train, keep the best epoch by val macro-F1, apply WiSE-FT, score on test, save."""
@@ -346,10 +347,10 @@ class Trainer:
                 if epoch < start_epoch:
                     epoch += 1
                     continue
-                train_loss = self._train_epoch(epoch, stage, optimizer, scheduler, datasets["train"])
+                train_loss, speed = self._train_epoch(epoch, stage, optimizer, scheduler, datasets["train"])
                 current = self._head_state()
                 report = self.evaluate(datasets["val"]) if len(datasets["val"]) else None
-                row = {"epoch": epoch + 1, "stage": stage, "train_loss": train_loss,
+                row = {"epoch": epoch + 1, "stage": stage, "train_loss": train_loss, "train_images_per_s": speed,
                        "val": report.to_dict() if report else None}
                 history.append(row)
                 score = report.macro_f1 if report else -train_loss

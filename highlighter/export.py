@@ -60,7 +60,8 @@ def event_rows(events: list[Event]) -> list[dict]:
 def events_document(result: TagResult) -> dict:
     """The events JSON: video, duration, fps, model, classes and events."""
     return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
-            "model": result.model, "classes": result.classes, "events": event_rows(result.events)}
+            "model": result.model, "classes": result.classes, "events": event_rows(result.events),
+            "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 
 def soccernet_document(result: TagResult, game: str) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from highlighter.labels import LabelMap
 from highlighter.soccernet import (
@@ -29,20 +30,23 @@ def _check_labels(spots: list[Spot], label_map: LabelMap, where: str, key: str) 
     return spots
 
 
-def load_truth(path: str | Path, label_map: LabelMap) -> dict[str, list[Spot]]:
-    """Labels-v2.json annotations by game: one file (game ``.``) or every game folder under a tree."""
-    path = Path(path)
+def _load_by_game(path: Path, file_name: str, reader: Callable[[Path], list[Spot]], key: str,
+                  label_map: LabelMap) -> dict[str, list[Spot]]:
+    """One file (game ``.``), or every ``file_name`` under a tree keyed by its folder's relative path."""
     if path.is_file():
-        return {SINGLE_GAME: _check_labels(read_labels(path), label_map, str(path), "annotations")}
+        return {SINGLE_GAME: _check_labels(reader(path), label_map, str(path), key)}
     if not path.is_dir():
         raise SoccerNetFormatError(f"{path}: no such file or folder")
-    games = {
-        file.parent.relative_to(path).as_posix(): _check_labels(read_labels(file), label_map, str(file), "annotations")
-        for file in sorted(path.rglob(LABELS_FILE))
-    }
+    games = {file.parent.relative_to(path).as_posix(): _check_labels(reader(file), label_map, str(file), key)
+             for file in sorted(path.rglob(file_name))}
     if not games:
-        raise SoccerNetFormatError(f"{path}: no {LABELS_FILE} found under this folder")
+        raise SoccerNetFormatError(f"{path}: no {file_name} found under this folder")
     return games
+
+
+def load_truth(path: str | Path, label_map: LabelMap) -> dict[str, list[Spot]]:
+    """Labels-v2.json annotations by game: one file (game ``.``) or every game folder under a tree."""
+    return _load_by_game(Path(path), LABELS_FILE, read_labels, "annotations", label_map)
 
 
 def load_predictions(path: str | Path, label_map: LabelMap) -> dict[str, list[Spot]]:
@@ -50,17 +54,7 @@ def load_predictions(path: str | Path, label_map: LabelMap) -> dict[str, list[Sp
     path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
         return _load_zipped_predictions(path, label_map)
-    if path.is_file():
-        return {SINGLE_GAME: _check_labels(read_predictions(path), label_map, str(path), "predictions")}
-    if not path.is_dir():
-        raise SoccerNetFormatError(f"{path}: no such file or folder")
-    games = {
-        file.parent.relative_to(path).as_posix(): _check_labels(read_predictions(file), label_map, str(file), "predictions")
-        for file in sorted(path.rglob(PREDICTIONS_FILE))
-    }
-    if not games:
-        raise SoccerNetFormatError(f"{path}: no {PREDICTIONS_FILE} found under this folder")
-    return games
+    return _load_by_game(path, PREDICTIONS_FILE, read_predictions, "predictions", label_map)
 
 
 def _load_zipped_predictions(path: Path, label_map: LabelMap) -> dict[str, list[Spot]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Any, Callable
 
 from highlighter.labels import LabelMap
 from highlighter.soccernet import (
@@ -14,8 +14,8 @@ from highlighter.soccernet import (
     Spot,
     parse_json,
     parse_predictions,
+    read_json,
     read_labels,
-    read_predictions,
 )
 
 SINGLE_GAME = "."
@@ -30,31 +30,71 @@ def _check_labels(spots: list[Spot], label_map: LabelMap, where: str, key: str) 
     return spots
 
 
-def _load_by_game(path: Path, file_name: str, reader: Callable[[Path], list[Spot]], key: str,
+EVENTS_SUFFIX = ".events.json"
+
+
+def parse_events(data: Any, where: str) -> list[Spot]:
+    """The events of `highlight tag`'s JSON as predictions (a video is half 1 unless its events say)."""
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise SoccerNetFormatError(f"{where}: expected an object with a list 'events'")
+    spots = []
+    for number, event in enumerate(data["events"]):
+        at = f"{where}: events[{number}]"
+        if not isinstance(event, dict):
+            raise SoccerNetFormatError(f"{at} is not an object")
+        half = event.get("half") or 1
+        if half not in (1, 2):
+            raise SoccerNetFormatError(f"{at}: half {event.get('half')!r} is not 1 or 2")
+        time_s, confidence = event.get("time_s"), event.get("confidence")
+        if not isinstance(time_s, (int, float)) or time_s < 0:
+            raise SoccerNetFormatError(f"{at}: time_s {time_s!r} is not a non-negative number")
+        if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+            raise SoccerNetFormatError(f"{at}: confidence {confidence!r} is not a number in [0, 1]")
+        if not isinstance(event.get("label"), str):
+            raise SoccerNetFormatError(f"{at}: missing label")
+        spots.append(Spot(int(half), int(round(time_s * 1000)), event["label"], confidence=float(confidence)))
+    return spots
+
+
+def read_any_predictions(path: Path) -> list[Spot]:
+    """A results_spotting.json, or the events JSON that `highlight tag` writes."""
+    data = read_json(path)
+    if isinstance(data, dict) and "events" in data and "predictions" not in data:
+        return parse_events(data, str(path))
+    return parse_predictions(data, str(path))
+
+
+def _load_by_game(path: Path, patterns: dict[str, str], reader: Callable[[Path], list[Spot]], key: str,
                   label_map: LabelMap) -> dict[str, list[Spot]]:
-    """One file (game ``.``), or every ``file_name`` under a tree keyed by its folder's relative path."""
+    """One file (game ``.``), or every file under a tree matching a pattern, keyed by its path relative
+    to the tree with the pattern's suffix removed (``league/season/game``)."""
     if path.is_file():
         return {SINGLE_GAME: _check_labels(reader(path), label_map, str(path), key)}
     if not path.is_dir():
         raise SoccerNetFormatError(f"{path}: no such file or folder")
-    games = {file.parent.relative_to(path).as_posix(): _check_labels(reader(file), label_map, str(file), key)
-             for file in sorted(path.rglob(file_name))}
+    games = {}
+    for pattern, suffix in patterns.items():
+        for file in sorted(path.rglob(pattern)):
+            game = file.relative_to(path).as_posix()[: -len(suffix)].rstrip("/") or SINGLE_GAME
+            games[game] = _check_labels(reader(file), label_map, str(file), key)
     if not games:
-        raise SoccerNetFormatError(f"{path}: no {file_name} found under this folder")
+        raise SoccerNetFormatError(f"{path}: no {' or '.join(patterns)} found under this folder")
     return games
 
 
 def load_truth(path: str | Path, label_map: LabelMap) -> dict[str, list[Spot]]:
     """Labels-v2.json annotations by game: one file (game ``.``) or every game folder under a tree."""
-    return _load_by_game(Path(path), LABELS_FILE, read_labels, "annotations", label_map)
+    return _load_by_game(Path(path), {LABELS_FILE: LABELS_FILE}, read_labels, "annotations", label_map)
 
 
 def load_predictions(path: str | Path, label_map: LabelMap) -> dict[str, list[Spot]]:
-    """results_spotting.json predictions by game: one file, a tree of game folders, or a zip of one."""
+    """Predictions by game: one results_spotting.json or events JSON, a tree of them (events files
+    ``NAME.events.json`` count as game ``NAME``), or a zip of a results_spotting.json tree."""
     path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
         return _load_zipped_predictions(path, label_map)
-    return _load_by_game(path, PREDICTIONS_FILE, read_predictions, "predictions", label_map)
+    patterns = {PREDICTIONS_FILE: PREDICTIONS_FILE, f"*{EVENTS_SUFFIX}": EVENTS_SUFFIX}
+    return _load_by_game(path, patterns, read_any_predictions, "predictions", label_map)
 
 
 def _load_zipped_predictions(path: Path, label_map: LabelMap) -> dict[str, list[Spot]]:
@@ -74,8 +114,16 @@ def _load_zipped_predictions(path: Path, label_map: LabelMap) -> dict[str, list[
 def pair_games(
     truth: dict[str, list[Spot]], predictions: dict[str, list[Spot]]
 ) -> tuple[dict[str, list[Spot]], list[str], list[str]]:
-    """Predictions keyed like ``truth`` (a single labels file pairs with a single predictions file,
-    whatever its folder), then the games with labels only and the games with predictions only."""
+    """Predictions keyed like ``truth``, then the games with labels only and the games with predictions
+    only. Games pair by relative path; a single labels file pairs with a single predictions file; a
+    prediction left over pairs with the labelled game of the same folder name, if only one has it."""
     if set(truth) == {SINGLE_GAME} and len(predictions) == 1:
         predictions = {SINGLE_GAME: next(iter(predictions.values()))}
-    return predictions, sorted(set(truth) - set(predictions)), sorted(set(predictions) - set(truth))
+    by_name: dict[str, list[str]] = {}
+    for game in truth:
+        by_name.setdefault(PurePosixPath(game).name, []).append(game)
+    paired = {}
+    for game, spots in predictions.items():
+        candidates = by_name.get(PurePosixPath(game).name, [])
+        paired[game if game in truth or len(candidates) != 1 else candidates[0]] = spots
+    return paired, sorted(set(truth) - set(paired)), sorted(set(paired) - set(truth))

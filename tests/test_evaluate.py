@@ -170,3 +170,29 @@ def test_agrees_with_the_official_evaluator(tmp_path, name, metric, classes):
     assert ours.average_map_unshown == pytest.approx(100 * theirs["a_mAP_unshown"], abs=0.01)
     for cls, value in zip(label_map.classes, theirs["a_mAP_per_class"]):
         assert ours.per_class[cls] == pytest.approx(100 * value, abs=0.01), cls
+
+
+def events_json(spots: list[Spot]) -> dict:
+    """The events document `highlight tag` writes, for a SoccerNet game folder."""
+    return {"video": "game", "duration_s": 5400.0, "fps": 1.0, "model": {}, "classes": [],
+            "events": [{"label": s.label, "time_s": s.position_ms / 1000, "timecode": "", "start_s": 0, "end_s": 0,
+                        "confidence": s.confidence, "half": s.half} for s in spots]}
+
+
+def test_events_json_of_highlight_tag_is_accepted(tmp_path):
+    write_game(tmp_path / "labels/league/2020/a", TRUTH, None)
+    write_game(tmp_path / "labels/league/2020/b", TRUTH, None)
+    predicted = [Spot(1, 600_000, "goal", confidence=0.9), Spot(1, 1_200_000, "card", confidence=0.8),
+                 Spot(2, 300_000, "substitution", confidence=0.7), Spot(2, 2_000_000, "card", confidence=0.6)]
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "a.events.json").write_text(json.dumps(events_json(predicted)))
+    evaluation = evaluate_paths(tmp_path / "events", tmp_path / "labels", HIGHLIGHT)
+    assert evaluation.games_without_predictions == ["league/2020/b"] and not evaluation.predictions_without_labels
+    single = evaluate_paths(tmp_path / "events" / "a.events.json", tmp_path / "labels/league/2020/a/Labels-v2.json",
+                            HIGHLIGHT)
+    assert single.scores[0].average_map == pytest.approx(100.0)
+    broken = events_json(predicted)
+    broken["events"][1]["time_s"] = -3
+    (tmp_path / "broken.events.json").write_text(json.dumps(broken))
+    with pytest.raises(SoccerNetFormatError, match=r"broken.events.json: events\[1\]: time_s -3"):
+        evaluate_paths(tmp_path / "broken.events.json", tmp_path / "labels/league/2020/a/Labels-v2.json", HIGHLIGHT)

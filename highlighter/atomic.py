@@ -18,7 +18,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", durable: bool = True,
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
+    os.chmod(tmp_name, usual_mode())  # mkstemp makes 0600 files
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -32,7 +32,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", durable: bool = True,
         raise
 
 
-def _umask() -> int:
+def usual_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open`` or ``mkdir`` would give under the current umask."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return (0o777 if directory else 0o666) & ~mask

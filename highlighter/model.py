@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from highlighter import __version__
+from highlighter.atomic import usual_mode
 from highlighter.config import config_dir, read_yaml
 from highlighter.errors import HighlighterError
 
@@ -145,6 +147,9 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
         (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
         for name, content in (extra_files or {}).items():
             (staging / name).write_text(json.dumps(content, indent=2, default=str))
+        os.chmod(staging, usual_mode(directory=True))  # mkdtemp and safetensors make owner-only files
+        for file in staging.iterdir():
+            os.chmod(file, usual_mode())
         old = folder.with_name(f".{folder.name}.old")
         if folder.exists():
             shutil.rmtree(old, ignore_errors=True)

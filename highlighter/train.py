@@ -289,7 +289,13 @@ class Trainer:
                 loss = self._loss(self._logits(images).float(), targets)
             (loss / config.grad_accum).backward()
             if (step + 1) % config.grad_accum == 0 or step + 1 == len(loader):
-                torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], config.clip_grad)
+                params = [p for group in optimizer.param_groups for p in group["params"]]
+                if self.world > 1:  # data parallel: every rank steps with the mean gradient
+                    for param in params:
+                        if param.grad is not None:
+                            torch.distributed.all_reduce(param.grad)
+                            param.grad /= self.world
+                torch.nn.utils.clip_grad_norm_(params, config.clip_grad)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)

@@ -42,7 +42,7 @@ def setup_logging(quiet: bool) -> None:
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (no progress bars).")
 
 
-@click.group(cls=HighlightGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HighlightGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.option("--config", type=click.Path(dir_okay=False), envvar="HIGHLIGHTER_CONFIG",
               help="YAML file whose values override configs/defaults.yaml (env: HIGHLIGHTER_CONFIG).")
 @click.version_option(__version__, prog_name="highlight")
@@ -59,13 +59,13 @@ def highlight(ctx: click.Context, config: str | None) -> None:
 @click.argument("video", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the images and frames.csv (created if missing).")
-@click.option("--fps", type=float, help="Frames sampled per second of video.  [default: 1]")
-@click.option("--size", type=int, help="Side of the square image: short-side resize, centre crop.  [default: 224]")
-@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.  [default: decord]")
+@click.option("--fps", type=float, help="Frames sampled per second of video.")
+@click.option("--size", type=int, help="Side of the square image: short-side resize, centre crop.")
+@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.")
 @click.option("--sampling", type=click.Choice(SAMPLING_MODES),
-              help="exact: the frame on screen at every tick; keyframes: key frames only (fast).  [default: exact]")
-@click.option("--image-format", type=click.Choice(IMAGE_FORMATS), help="Image file format.  [default: jpg]")
-@click.option("--batch-size", type=int, help="Frames decoded per batch.  [default: 64]")
+              help="exact: the frame on screen at every tick; keyframes: key frames only (fast).")
+@click.option("--image-format", type=click.Choice(IMAGE_FORMATS), help="Image file format.")
+@click.option("--batch-size", type=int, help="Frames decoded per batch.")
 @quiet_option
 def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, sampling: str,
            image_format: str, batch_size: int, quiet: bool) -> None:
@@ -87,7 +87,7 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
 
 @highlight.command()
 @click.argument("video", type=click.Path(path_type=Path))
-@click.option("--fps", type=float, help="Sampling rate for the sample count.  [default: 1]")
+@click.option("--fps", type=float, help="Sampling rate for the sample count.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def info(video: Path, fps: float, as_json: bool) -> None:
     """Describe a video: codec, resolution, frame rate and whether it varies, duration, start time,
@@ -105,11 +105,11 @@ def info(video: Path, fps: float, as_json: bool) -> None:
 
 @highlight.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--seconds", type=float, help="Clip length.  [default: 30]")
-@click.option("--fps", type=float, help="Frame rate, e.g. 25 or 29.97.  [default: 25]")
-@click.option("--width", type=int, help="Frame width.  [default: 320]")
-@click.option("--height", type=int, help="Frame height.  [default: 240]")
-@click.option("--gop", type=int, help="Key-frame interval in frames.  [default: 50]")
+@click.option("--seconds", type=float, help="Clip length.")
+@click.option("--fps", type=float, help="Frame rate, e.g. 25 or 29.97.")
+@click.option("--width", type=int, help="Frame width.")
+@click.option("--height", type=int, help="Frame height.")
+@click.option("--gop", type=int, help="Key-frame interval in frames.")
 @click.option("--start-offset", type=float, default=0.0, show_default=True,
               help="Container start time in seconds (timestamps begin here).")
 @click.option("--drop", type=(float, float), default=None,
@@ -143,12 +143,12 @@ def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 @highlight.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--games", type=int, help="Number of games.  [default: 4]")
-@click.option("--minutes", type=float, help="Length of each half in minutes.  [default: 2]")
-@click.option("--seed", type=int, help="Random seed: the same seed writes the same games.  [default: 0]")
-@click.option("--size", callback=parse_size, help="Frame size WxH (SoccerNet 224p is 398x224).  [default: 398x224]")
+@click.option("--games", type=int, help="Number of games.")
+@click.option("--minutes", type=float, help="Length of each half in minutes.")
+@click.option("--seed", type=int, help="Random seed: the same seed writes the same games.")
+@click.option("--size", callback=parse_size, help="Frame size WxH (SoccerNet 224p is 398x224).")
 @click.option("--density", type=float,
-              help="Multiplier on the real rates of goals, cards and substitutions.  [default: 10]")
+              help="Multiplier on the real rates of goals, cards and substitutions.")
 @quiet_option
 def synth(out: Path, games: int, minutes: float, seed: int, size: tuple[int, int], density: float, quiet: bool) -> None:
     """Write synthetic SoccerNet games: OUT/<league>/<season>/<game>/ with 1_224p.mkv, 2_224p.mkv and
@@ -197,32 +197,32 @@ def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | No
 @click.option("--data", "data", multiple=True, required=True, type=click.Path(path_type=Path),
               help="A folder of SoccerNet games (v3 frames and/or v2 videos with labels); repeat to mix.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Checkpoint folder.  [default: weights/highlighter]")
-@click.option("--model", help="open_clip model name.  [default: ViT-B-32]")
+              help="Checkpoint folder.")
+@click.option("--model", help="open_clip model name.")
 @click.option("--pretrained", help="open_clip pretrained tag or a local weights file; 'none' for random weights.  "
-                                   "[default: laion2b_s34b_b79k]")
-@click.option("--classes", help="highlight | soccernet-v2 | a YAML class map.  [default: highlight]")
+                                   "")
+@click.option("--classes", help="highlight | soccernet-v2 | a YAML class map.")
 @click.option("--prompts", type=click.Path(dir_okay=False), help="Prompt YAML for the zero-shot head.  "
-                                                                 "[default: configs/prompts.yaml]")
+                                                                 "")
 @click.option("--mode", type=click.Choice(MODES), help="Linear probe, full fine-tune, or probe then fine-tune.  "
-                                                       "[default: lp-ft]")
-@click.option("--loss", type=click.Choice(LOSSES), help="Cross-entropy, or FLYP-style contrastive.  [default: ce]")
-@click.option("--epochs", type=int, help="Fine-tuning epochs (probe epochs in --mode probe).  [default: 5]")
-@click.option("--probe-epochs", type=int, help="Probe epochs before fine-tuning in lp-ft.  [default: 2]")
-@click.option("--lr", type=float, help="Fine-tuning learning rate.  [default: 1e-5]")
-@click.option("--probe-lr", type=float, help="Linear-probe learning rate.  [default: 1e-3]")
-@click.option("--batch-size", type=int, help="Images per step.  [default: 64]")
-@click.option("--grad-accum", type=int, help="Steps per optimizer update.  [default: 1]")
-@click.option("--balance", type=click.Choice(BALANCING), help="Class balancing for rare classes.  [default: sampler]")
+                                                       "")
+@click.option("--loss", type=click.Choice(LOSSES), help="Cross-entropy, or FLYP-style contrastive.")
+@click.option("--epochs", type=int, help="Fine-tuning epochs (probe epochs in --mode probe).")
+@click.option("--probe-epochs", type=int, help="Probe epochs before fine-tuning in lp-ft.")
+@click.option("--lr", type=float, help="Fine-tuning learning rate.")
+@click.option("--probe-lr", type=float, help="Linear-probe learning rate.")
+@click.option("--batch-size", type=int, help="Images per step.")
+@click.option("--grad-accum", type=int, help="Steps per optimizer update.")
+@click.option("--balance", type=click.Choice(BALANCING), help="Class balancing for rare classes.")
 @click.option("--wise-alpha", callback=parse_wise_alpha,
-              help="WiSE-FT weight of the fine-tuned model in [0, 1], or 'sweep' to pick it on val.  [default: sweep]")
-@click.option("--split", type=(float, float, float), help="Train/val/test ratios of games.  [default: 0.7 0.15 0.15]")
+              help="WiSE-FT weight of the fine-tuned model in [0, 1], or 'sweep' to pick it on val.")
+@click.option("--split", type=(float, float, float), help="Train/val/test ratios of games.")
 @click.option("--split-file", type=click.Path(dir_okay=False, path_type=Path), callback=read_split_file,
               help="JSON with explicit game lists for train, val and test.")
-@click.option("--seed", type=int, help="Seed for splits, sampling and initialisation.  [default: 0]")
-@click.option("--device", help="auto | cpu | cuda.  [default: auto]")
-@click.option("--workers", type=int, help="DataLoader worker processes.  [default: 0]")
-@click.option("--frame-fps", type=float, help="Frames per second drawn from v2 videos.  [default: 1]")
+@click.option("--seed", type=int, help="Seed for splits, sampling and initialisation.")
+@click.option("--device", help="auto | cpu | cuda.")
+@click.option("--workers", type=int, help="DataLoader worker processes.")
+@click.option("--frame-fps", type=float, help="Frames per second drawn from v2 videos.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache of frames sampled from videos.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed epoch.")
 @quiet_option
@@ -265,21 +265,21 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @highlight.command()
 @click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Output file (one input) or folder (several inputs).  [default: ./NAME.events.json]")
-@click.option("--weights", help="Checkpoint folder from `highlight train`.  [default: weights/highlighter]")
-@click.option("--format", type=click.Choice(FORMATS), help="Events file format.  [default: json]")
-@click.option("--fps", type=float, help="Frames scored per second of video.  [default: 1]")
-@click.option("--sampling", type=click.Choice(SAMPLING_MODES), help="exact or keyframes (fast).  [default: exact]")
-@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.  [default: decord]")
-@click.option("--batch-size", type=int, help="Frames per model call.  [default: 256]")
-@click.option("--device", help="auto | cpu | cuda.  [default: auto]")
+              help="Output file (one input) or folder (several inputs).")
+@click.option("--weights", help="Checkpoint folder from `highlight train`.")
+@click.option("--format", type=click.Choice(FORMATS), help="Events file format.")
+@click.option("--fps", type=float, help="Frames scored per second of video.")
+@click.option("--sampling", type=click.Choice(SAMPLING_MODES), help="exact or keyframes (fast).")
+@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.")
+@click.option("--batch-size", type=int, help="Frames per model call.")
+@click.option("--device", help="auto | cpu | cuda.")
 @click.option("--zero-shot", is_flag=True, help="No checkpoint: a pretrained open_clip model with the prompts.")
-@click.option("--model", help="open_clip model for --zero-shot.  [default: ViT-B-32]")
-@click.option("--pretrained", help="Pretrained tag or weights file for --zero-shot.  [default: laion2b_s34b_b79k]")
-@click.option("--classes", help="Class map for --zero-shot.  [default: highlight]")
-@click.option("--window", type=float, help="Smoothing window in seconds.  [default: 3]")
-@click.option("--threshold", type=float, help="Smoothed probability a peak must reach.  [default: 0.4]")
-@click.option("--nms", type=float, help="Non-maximum suppression window in seconds (all classes).  [default: 20]")
+@click.option("--model", help="open_clip model for --zero-shot.")
+@click.option("--pretrained", help="Pretrained tag or weights file for --zero-shot.")
+@click.option("--classes", help="Class map for --zero-shot.")
+@click.option("--window", type=float, help="Smoothing window in seconds.")
+@click.option("--threshold", type=float, help="Smoothed probability a peak must reach.")
+@click.option("--nms", type=float, help="Non-maximum suppression window in seconds for every class (else per class from the config: 20 s, goals 30 s).")
 @click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write per-second probabilities (.npz or .csv).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG of the score curves.")
@@ -357,9 +357,9 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
 @click.argument("predictions", type=click.Path(path_type=Path))
 @click.argument("labels", type=click.Path(path_type=Path))
 @click.option("--metric", type=click.Choice(["loose", "tight", "both"]),
-              help="loose: tolerances 5-60 s; tight: 1-5 s.  [default: loose]")
+              help="loose: tolerances 5-60 s; tight: 1-5 s.")
 @click.option("--classes", help=f"{' | '.join(BUILT_IN_MAPS)} | a YAML file of class: [SoccerNet-v2 labels].  "
-                                "[default: highlight]")
+                                "")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json: bool) -> None:
     """Score PREDICTIONS against LABELS by SoccerNet's average-mAP (as the official evaluator).

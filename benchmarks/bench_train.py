@@ -2,7 +2,7 @@
 
     python benchmarks/bench_train.py
 
-Synthesises three short games once (benchmarks/.cache/), then runs one fine-tuning epoch of each model
+Synthesises five short games once (benchmarks/.cache/), then runs one fine-tuning epoch of each model
 through the real training loop (random weights: speed does not depend on them) and prints the images/s
 of that epoch, from the run's own history. With a CUDA GPU it adds ViT-B-32 with AMP at batch 256.
 """
@@ -24,10 +24,10 @@ def child(model: str, device: str, batch: int) -> None:
 
     games = CACHE / "train-games"
     if not games.exists():
-        synthesize(games, SynthSettings(games=3, minutes=0.75, seed=1, width=398, height=224, density=30))
+        synthesize(games, SynthSettings(games=5, minutes=1.0, seed=7, width=398, height=224, density=30))
     out = CACHE / f"train-{model}-{device}"
     config = TrainConfig(data=[str(games)], out=str(out), model=model, pretrained=None, mode="finetune", epochs=1,
-                         batch_size=batch, frame_fps=2.0, wise_alpha=1.0, device=device, split=(1, 1, 1),
+                         batch_size=batch, frame_fps=2.0, wise_alpha=1.0, device=device, split=(3, 1, 1),
                          cache_dir=str(CACHE / "frames"))
     result = Trainer(config).run()
     print(json.dumps({"images_per_s": result.history[0]["train_images_per_s"]}))

@@ -27,6 +27,7 @@ import numpy as np
 
 from highlighter.labels import LabelMap
 from highlighter.soccernet import Spot
+from highlighter.spotting_files import load_predictions, load_truth, pair_games
 
 BINS_PER_SECOND = 2
 BINS_PER_HALF = 120 * 60 * BINS_PER_SECOND
@@ -223,8 +224,6 @@ class Evaluation:
 
 def evaluate_paths(predictions_path, labels_path, label_map: LabelMap, metrics: tuple[str, ...] = ("loose",)) -> Evaluation:
     """Evaluate predictions (file, tree or zip) against labels (file or tree) by average-mAP."""
-    from highlighter.spotting_files import load_predictions, load_truth, pair_games
-
     truth = load_truth(labels_path, label_map)
     predictions, missing, extra = pair_games(truth, load_predictions(predictions_path, label_map))
     scores = [average_map(truth, predictions, label_map, metric) for metric in metrics]

@@ -10,12 +10,12 @@ import torch.nn.functional as F
 from rich.progress import Progress
 
 from highlighter.data.dataset import FrameDataset, collect_records
-from highlighter.data.soccernet_v2 import BACKGROUND, VideoFrameSettings
+from highlighter.data.soccernet_v2 import VideoFrameSettings
 from highlighter.errors import HighlighterError
-from highlighter.labels import LabelMap
+from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.metrics import ClassificationReport, classification_report
 from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
-from highlighter.train import autocast, resolve_device
+from highlighter.device import autocast, resolve_device
 
 
 @torch.no_grad()

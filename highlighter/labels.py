@@ -16,6 +16,8 @@ SOCCERNET_V2_LABELS = (
 )
 
 BUILT_IN_MAPS = ("highlight", "soccernet-v2")
+#: the class of every frame that shows none of the mapped events
+BACKGROUND = "background"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any 
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "highlighter.json"
-BACKGROUND = "background"
 
 
 class CheckpointError(HighlighterError):

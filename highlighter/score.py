@@ -15,7 +15,7 @@ import torch
 from rich.progress import Progress
 
 from highlighter.model import HighlightClassifier
-from highlighter.train import autocast
+from highlighter.device import autocast
 from highlighter.video import FrameSampler
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-BACKGROUND = "background"
+from highlighter.labels import BACKGROUND
+
 
 
 @dataclass(frozen=True)

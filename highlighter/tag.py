@@ -13,11 +13,11 @@ from rich.progress import Progress
 from highlighter.data.soccernet_v2 import half_videos
 from highlighter.errors import HighlighterError
 from highlighter.export import TagResult, write_events, write_plot, write_scores
-from highlighter.labels import load_label_map
-from highlighter.model import BACKGROUND, WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
+from highlighter.labels import BACKGROUND, load_label_map
+from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
 from highlighter.score import FrameScorer, score_video
 from highlighter.smooth import SmootherParams, find_events
-from highlighter.train import resolve_device
+from highlighter.device import resolve_device
 from highlighter.video import FrameSampler
 
 log = logging.getLogger(__name__)

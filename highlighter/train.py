@@ -22,9 +22,10 @@ from torchvision import transforms
 
 from highlighter.atomic import atomic_write
 from highlighter.data.dataset import FrameDataset, collect_records, split_games
-from highlighter.data.soccernet_v2 import BACKGROUND, VideoFrameSettings
+from highlighter.data.soccernet_v2 import VideoFrameSettings
+from highlighter.device import autocast, resolve_device
 from highlighter.errors import HighlighterError
-from highlighter.labels import load_label_map
+from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.metrics import ClassificationReport
 from highlighter.model import create_classifier, save_checkpoint
 from highlighter.options import BALANCING, LOSSES, MODES
@@ -88,23 +89,6 @@ class TrainResult:
     test: ClassificationReport | None = None
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when present."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise HighlighterError("--device cuda asked for, but no CUDA GPU is visible")
-    return torch.device(name)
-
-
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA (fp16 where bf16 is missing); nothing on CPU."""
-    if device.type != "cuda":
-        return torch.autocast("cpu", enabled=False)
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
-
-
 def wise_interpolate(zero_shot: dict[str, torch.Tensor], fine_tuned: dict[str, torch.Tensor],
                      alpha: float) -> dict[str, torch.Tensor]:
     """WiSE-FT: (1 - alpha) x zero-shot + alpha x fine-tuned, for every floating-point tensor."""
@@ -137,6 +121,9 @@ class Trainer:
         self.config, self.progress, self.on_epoch = config, progress, on_epoch
         self.rank, self.world = _distributed()
         self.device = resolve_device(config.device)
+        # fp16 autocast (CUDA without bf16) needs loss scaling; with bf16 or on CPU the scaler is a no-op
+        fp16 = self.device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        self.scaler = torch.amp.GradScaler("cuda", enabled=fp16)
         self.out = Path(config.out)
         self.resume_file = self.out.with_name(f"{self.out.name}.resume.pt")
         self._check_writable()
@@ -287,7 +274,7 @@ class Trainer:
             targets = targets.to(self.device, non_blocking=True)
             with autocast(self.device):
                 loss = self._loss(self._logits(images).float(), targets)
-            (loss / config.grad_accum).backward()
+            self.scaler.scale(loss / config.grad_accum).backward()
             if (step + 1) % config.grad_accum == 0 or step + 1 == len(loader):
                 params = [p for group in optimizer.param_groups for p in group["params"]]
                 if self.world > 1:  # data parallel: every rank steps with the mean gradient
@@ -295,8 +282,10 @@ class Trainer:
                         if param.grad is not None:
                             torch.distributed.all_reduce(param.grad)
                             param.grad /= self.world
+                self.scaler.unscale_(optimizer)
                 torch.nn.utils.clip_grad_norm_(params, config.clip_grad)
-                optimizer.step()
+                self.scaler.step(optimizer)
+                self.scaler.update()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
             total += loss.item() * len(targets)

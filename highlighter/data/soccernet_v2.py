@@ -19,11 +19,10 @@ from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
 from highlighter.data.records import FrameRecord
-from highlighter.labels import LabelMap
+from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.soccernet import LABELS_FILE, read_labels
 from highlighter.video import FrameSampler
 
-BACKGROUND = "background"
 _HALF_VIDEO = re.compile(r"^([12])_(\d+p|[^.]*)\.(mkv|mp4|avi|mov)$")
 
 

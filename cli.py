@@ -34,9 +34,10 @@ class HighlightGroup(click.Group):
 
 def setup_logging(quiet: bool) -> None:
     """Library warnings go to stderr through rich; ``quiet`` keeps errors only."""
+    level = logging.ERROR if quiet else logging.WARNING
     handler = RichHandler(console=stderr, show_time=False, show_path=False)
-    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="%(message)s",
-                        handlers=[handler], force=True)
+    handler.setLevel(level)  # also for records that other libraries' loggers pass up at their own level
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (no progress bars).")

@@ -37,7 +37,6 @@ class DemoResult:
 
     games: list[Path]
     training: TrainResult
-    tagged_game: Path
     tagged: TagResult
     evaluation: Evaluation
 
@@ -68,4 +67,4 @@ def run_demo(out: str | Path, settings: DemoSettings, progress: Progress | None 
     step("4/4 scoring the tags against the game's Labels-v2.json")
     evaluation = evaluate_paths(predictions, out / "games" / game / "Labels-v2.json", load_label_map("highlight"),
                                 ("loose", "tight"))
-    return DemoResult(games, training, out / "games" / game, tagged[0], evaluation)
+    return DemoResult(games, training, tagged[0], evaluation)

@@ -64,11 +64,15 @@ def events_document(result: TagResult) -> dict:
             "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 
+def soccernet_spots(events: list[Event]) -> list[Spot]:
+    """Events as SoccerNet predictions: label names of the official files, ms from each half's start."""
+    return [Spot(e.half or 1, int(round(e.time_s * 1000)), SOCCERNET_NAMES.get(e.label, e.label),
+                 confidence=e.confidence) for e in events]
+
+
 def soccernet_document(result: TagResult, game: str) -> dict:
     """results_spotting.json for SoccerNet's evaluator (positions in ms from each half's start)."""
-    spots = [Spot(e.half or 1, int(round(e.time_s * 1000)), SOCCERNET_NAMES.get(e.label, e.label),
-                  confidence=e.confidence) for e in result.events]
-    return predictions_json(game, spots)
+    return predictions_json(game, soccernet_spots(result.events))
 
 
 def write_events(result: TagResult, path: Path, fmt: str) -> Path:

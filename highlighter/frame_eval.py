@@ -11,11 +11,11 @@ from rich.progress import Progress
 
 from highlighter.data.dataset import FrameDataset, collect_records
 from highlighter.data.soccernet_v2 import VideoFrameSettings
+from highlighter.device import autocast, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.metrics import ClassificationReport, classification_report
 from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
-from highlighter.device import autocast, resolve_device
 
 
 @torch.no_grad()

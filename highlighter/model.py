@@ -78,14 +78,19 @@ def class_prompts(classes: list[str], prompts_file: str | Path | None = None) ->
     return {cls: [t.format(d) for t in templates for d in descriptions.get(cls, [cls.lower()])] for cls in classes}
 
 
-@torch.no_grad()
-def zero_shot_head(clip: nn.Module, tokenizer, prompts: dict[str, list[str]], classes: list[str]) -> torch.Tensor:
-    """(classes x embed_dim) head weights: logit_scale x normalised mean prompt embedding per class."""
+def class_embeddings(clip: nn.Module, tokens: dict[str, torch.Tensor], classes: list[str]) -> torch.Tensor:
+    """(classes x embed_dim): the normalised mean of each class's normalised prompt embeddings."""
     rows = []
     for cls in classes:
-        text = clip.encode_text(tokenizer(prompts[cls]))
+        text = clip.encode_text(tokens[cls])
         rows.append(F.normalize(F.normalize(text, dim=-1).mean(0), dim=-1))
-    return clip.logit_scale.exp() * torch.stack(rows)
+    return torch.stack(rows)
+
+
+@torch.no_grad()
+def zero_shot_head(clip: nn.Module, tokenizer, prompts: dict[str, list[str]], classes: list[str]) -> torch.Tensor:
+    """(classes x embed_dim) head weights: logit_scale x the class embeddings of the prompts."""
+    return clip.logit_scale.exp() * class_embeddings(clip, {cls: tokenizer(prompts[cls]) for cls in classes}, classes)
 
 
 @contextlib.contextmanager

@@ -23,12 +23,9 @@ from highlighter.video import FrameSampler
 class ScoreCurves:
     """Class probabilities for every sampled frame of one video."""
 
-    video: str
     classes: list[str]
     times: np.ndarray  # (N,) seconds
     probabilities: np.ndarray  # (N, C) softmax
-    duration_s: float
-    fps: float
 
 
 class FrameScorer:
@@ -73,5 +70,4 @@ def score_video(sampler: FrameSampler, scorer: FrameScorer, progress: Progress |
     if task is not None:
         progress.update(task, total=sum(map(len, times)), completed=sum(map(len, times)))
     classes = list(scorer.classifier.spec.classes)
-    return ScoreCurves(str(sampler.path), classes, np.concatenate(times),
-                       np.concatenate(probabilities).astype(np.float32), sampler.info.duration_s, sampler.fps)
+    return ScoreCurves(classes, np.concatenate(times), np.concatenate(probabilities).astype(np.float32))

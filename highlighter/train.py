@@ -25,9 +25,10 @@ from highlighter.data.dataset import FrameDataset, collect_records, split_games
 from highlighter.data.soccernet_v2 import VideoFrameSettings
 from highlighter.device import autocast, resolve_device
 from highlighter.errors import HighlighterError
+from highlighter.frame_eval import evaluate_classifier
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.metrics import ClassificationReport
-from highlighter.model import create_classifier, save_checkpoint
+from highlighter.model import class_embeddings, create_classifier, save_checkpoint
 from highlighter.options import BALANCING, LOSSES, MODES
 
 log = logging.getLogger(__name__)
@@ -187,12 +188,8 @@ class Trainer:
     # --- model ------------------------------------------------------------------------------------
 
     def _class_text(self) -> torch.Tensor:
-        """Normalised class embeddings from the (trainable) text tower, for the contrastive loss."""
-        rows = []
-        for cls in self.classes:
-            text = self.clip.encode_text(self.tokens[cls])
-            rows.append(F.normalize(F.normalize(text, dim=-1).mean(0), dim=-1))
-        return torch.stack(rows)
+        """Class embeddings from the (trainable) text tower, for the contrastive loss."""
+        return class_embeddings(self.clip, self.tokens, self.classes)
 
     def _logits(self, images: torch.Tensor) -> torch.Tensor:
         if self.config.loss == "contrastive":
@@ -251,8 +248,6 @@ class Trainer:
 
     def evaluate(self, dataset: FrameDataset, description: str = "val") -> ClassificationReport:
         """Loss and classification metrics of the current weights on ``dataset``."""
-        from highlighter.frame_eval import evaluate_classifier
-
         progress = self.progress if self.rank == 0 else None
         return evaluate_classifier(self.classifier, self._loader(dataset, train=False), self.device, progress, description)
 
@@ -266,7 +261,7 @@ class Trainer:
         loader = self._loader(dataset, train=True, epoch=epoch)
         task = None
         if self.progress and self.rank == 0:
-            task = self.progress.add_task(f"epoch {epoch + 1} ({stage})", total=len(loader.sampler or dataset))
+            task = self.progress.add_task(f"epoch {epoch + 1} ({stage})", total=len(loader.sampler))
         total, seen = 0.0, 0
         optimizer.zero_grad(set_to_none=True)
         for step, (images, targets) in enumerate(loader):
@@ -332,8 +327,7 @@ class Trainer:
         epoch = 0
         for stage, epochs, lr, frozen in config.stages():
             params = self._trainable(frozen)
-            steps = epochs * math.ceil(len(self._loader(datasets["train"], True).sampler or datasets["train"])
-                                       / (config.batch_size * config.grad_accum))
+            steps = epochs * math.ceil(len(self._loader(datasets["train"], True)) / config.grad_accum)
             optimizer, scheduler = self._optimizer(params, lr, steps)
             if state is not None and epoch < start_epoch < epoch + epochs:  # resume inside this stage
                 optimizer.load_state_dict(state["optimizer"])

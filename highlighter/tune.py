@@ -10,7 +10,7 @@ import numpy as np
 
 from highlighter.errors import HighlighterError
 from highlighter.evaluate import average_map
-from highlighter.export import SOCCERNET_NAMES
+from highlighter.export import soccernet_spots
 from highlighter.labels import LabelMap
 from highlighter.smooth import SmootherParams, find_events
 from highlighter.soccernet import Spot
@@ -43,15 +43,9 @@ def read_score_files(folder: str | Path) -> list[GameScores]:
 
 def predictions_for(games: list[GameScores], params: SmootherParams) -> dict[str, list[Spot]]:
     """SoccerNet predictions of every game under ``params``."""
-    predictions = {}
-    for game in games:
-        spots = []
-        for half, times, probabilities in game.halves:
-            for event in find_events(times, probabilities, game.classes, params, half):
-                spots.append(Spot(half, int(round(event.time_s * 1000)), SOCCERNET_NAMES.get(event.label, event.label),
-                                  confidence=event.confidence))
-        predictions[game.name] = spots
-    return predictions
+    return {game.name: soccernet_spots([event for half, times, probabilities in game.halves
+                                        for event in find_events(times, probabilities, game.classes, params, half)])
+            for game in games}
 
 
 def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map: LabelMap,

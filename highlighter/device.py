@@ -16,9 +16,19 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def cuda_has_native_bf16() -> bool:
+    """True when the GPU computes bf16 in hardware (Ampere and later). ``torch.cuda.is_bf16_supported()``
+    alone also counts emulation (T4, V100), which is slower than fp16 there."""
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def cuda_autocast_dtype() -> torch.dtype:
+    """bf16 where the GPU has it natively, else fp16 (which needs loss scaling in training)."""
+    return torch.bfloat16 if cuda_has_native_bf16() else torch.float16
+
+
 def autocast(device: torch.device):
-    """bf16 autocast on CUDA (fp16 where bf16 is missing); nothing on CPU."""
+    """bf16 autocast on CUDA (fp16 where bf16 is not native); nothing on CPU."""
     if device.type != "cuda":
         return torch.autocast("cpu", enabled=False)
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast("cuda", dtype=cuda_autocast_dtype())

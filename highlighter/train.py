@@ -23,7 +23,7 @@ from torchvision import transforms
 from highlighter.atomic import atomic_write
 from highlighter.data.dataset import FrameDataset, collect_records, split_games
 from highlighter.data.soccernet_v2 import VideoFrameSettings
-from highlighter.device import autocast, resolve_device
+from highlighter.device import autocast, cuda_autocast_dtype, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.frame_eval import evaluate_classifier
 from highlighter.labels import BACKGROUND, load_label_map
@@ -123,7 +123,7 @@ class Trainer:
         self.rank, self.world = _distributed()
         self.device = resolve_device(config.device)
         # fp16 autocast (CUDA without bf16) needs loss scaling; with bf16 or on CPU the scaler is a no-op
-        fp16 = self.device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        fp16 = self.device.type == "cuda" and cuda_autocast_dtype() == torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=fp16)
         self.out = Path(config.out)
         self.resume_file = self.out.with_name(f"{self.out.name}.resume.pt")

@@ -12,6 +12,7 @@ from rich.logging import RichHandler
 
 from highlighter import __version__
 from highlighter.config import load_defaults
+from highlighter.cut.formats import CAPTION_RENDERERS, CUT_FORMATS, CUT_TIMELINES
 from highlighter.errors import HighlighterError
 from highlighter.labels import BUILT_IN_MAPS
 from highlighter.options import BALANCING, FORMATS, IMAGE_FORMATS, LOSSES, MODES
@@ -284,10 +285,13 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write per-second probabilities (.npz or .csv).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG of the score curves.")
+@click.option("--report", is_flag=True,
+              help="Also write NAME.report.html beside the events file: the review page (`highlight report`).")
 @quiet_option
 def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, fps: float, sampling: str, decoder: str,
         batch_size: int, device: str, zero_shot: bool, model: str, pretrained: str, classes: str, window: float,
-        threshold: float, nms: float | None, scores: Path | None, plot: Path | None, quiet: bool) -> None:
+        threshold: float, nms: float | None, scores: Path | None, plot: Path | None, report: bool,
+        quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
 
     Each VIDEO is a video file or a SoccerNet game folder (1_*.mkv and 2_*.mkv, tagged half by half).
@@ -314,10 +318,126 @@ def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, f
             if not quiet:
                 progress.console.print(events_table(result))
                 progress.console.print(f"events: {events_path}")
+                if report:
+                    from highlighter.review import report_path
 
-        failed = tag_inputs(tagger, list(videos), out, format, scores, plot, on_result=show)
+                    progress.console.print(f"review page: {report_path(events_path)}")
+
+        report_settings = None
+        if report:
+            from highlighter.review import ReportSettings
+
+            report_settings = ReportSettings.from_config(ctx.find_root().default_map.get("report"))
+        failed = tag_inputs(tagger, list(videos), out, format, scores, plot, on_result=show, report=report_settings)
     if failed:
         raise HighlighterError(f"{len(failed)} of {len(videos)} inputs failed: " + "; ".join(failed))
+
+
+def _section(name: str) -> dict:
+    """The config section of command ``name`` (for keys that are not options, e.g. per-class paddings)."""
+    return click.get_current_context().find_root().default_map.get(name) or {}
+
+
+@highlight.command()
+@click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Page file (one input) or folder (several); default NAME.report.html beside each events file.")
+@click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
+              help="Score curves from `highlight tag --scores` (.npz or .csv) to draw (one input).")
+@click.option("--video", type=click.Path(path_type=Path),
+              help="Video file or game folder to use instead of the one the events file names (one input).")
+@click.option("--thumbnails", type=int, help="Thumbnails per event, centred on it (0: none).")
+@click.option("--spacing", type=float, help="Seconds between an event's thumbnails.")
+@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library for the thumbnails.")
+@quiet_option
+def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, video: Path | None, thumbnails: int,
+           spacing: float, decoder: str, quiet: bool) -> None:
+    """Write a self-contained HTML review page for each events file of `highlight tag`.
+
+    The page shows the match, the model and the timing, the score curves with the events marked
+    (curves need --scores), and one row per event with thumbnails around it (decoded by the sampler,
+    true times under each) and a player that jumps to it when the video is reachable from the page.
+    Filtering and sorting use JavaScript; the rows are plain HTML. A missing video gives the page
+    without thumbnails and a warning.
+    """
+    from highlighter.review import ReportSettings, load_events_document, report_path, write_report
+
+    setup_logging(quiet)
+    if len(events) > 1 and (scores is not None or video is not None):
+        raise click.BadParameter("--scores and --video go with a single events file")
+    settings = ReportSettings.from_config(_section("report"), thumbnails=thumbnails, spacing=spacing, decoder=decoder)
+    with make_progress("frames", quiet=quiet, console=stderr) as progress:
+        for path in events:
+            if out is None:
+                page = report_path(path)
+            elif len(events) > 1 or out.is_dir():
+                page = out / report_path(path).name
+            else:
+                page = out
+            result = write_report(load_events_document(path), page, video=video, scores=scores, settings=settings,
+                                  progress=progress)
+            for warning in result.warnings:
+                progress.console.print(f"[yellow]warning:[/] {warning}")
+            if not quiet:
+                progress.console.print(f"review page: {result.path} ({result.events} events, "
+                                       f"{result.thumbnails} thumbnails)")
+
+
+@highlight.command()
+@click.argument("events", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output: .mp4/.mkv reel, .edl, .srt, .txt (YouTube chapters) or .ffmeta (FFmpeg chapters).")
+@click.option("--format", "fmt", type=click.Choice(CUT_FORMATS), default=None, show_default=False,
+              help="Output format when OUT's suffix does not say it.")
+@click.option("--classes", help="Classes to keep, comma-separated (goal,card), or all.")
+@click.option("--min-confidence", type=float, help="Keep events at least this confident.")
+@click.option("--before", type=float, help="Seconds kept before every event (else per class from the config: goals 10).")
+@click.option("--after", type=float, help="Seconds kept after every event (else per class from the config: goals 20).")
+@click.option("--max-duration", type=float,
+              help="Longest selection in seconds: the most confident events that fit, in match order.")
+@click.option("--fast", is_flag=True,
+              help="Reel by stream copy, no re-encoding: each cut snaps to the key frame at or before it, so "
+                   "segments start early and the reel runs longer than the selection.")
+@click.option("--labels", is_flag=True, help="Burn a caption (class, match clock) into each reel segment.")
+@click.option("--timeline", type=click.Choice(CUT_TIMELINES),
+              help="Time subtitles and chapters on the source video (a game's halves joined) or on the reel.")
+@click.option("--chapters-into", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also copy the source video (halves joined) to this file with the events as chapters.")
+@click.option("--video", type=click.Path(path_type=Path),
+              help="Video file or game folder to use instead of the one the events file names.")
+@click.option("--crf", type=int, help="libx264 quality of the re-encoded reel (lower is better).")
+@click.option("--preset", help="libx264 speed preset of the re-encoded reel.")
+@click.option("--caption-renderer", type=click.Choice(CAPTION_RENDERERS),
+              help="--labels through FFmpeg's drawtext (needs a font), OpenCV, or auto.")
+@quiet_option
+def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confidence: float | None,
+        before: float | None, after: float | None, max_duration: float | None, fast: bool, labels: bool,
+        timeline: str, chapters_into: Path | None, video: Path | None, crf: int, preset: str, caption_renderer: str,
+        quiet: bool) -> None:
+    """Cut the events of an events file into a highlight reel or an editor timeline.
+
+    The format follows OUT's suffix: .mp4/.mkv a reel (frame-accurate cuts, re-encoded with libx264,
+    audio kept in sync; --fast copies streams and snaps cuts to key frames); .edl a CMX 3600 edit list
+    against the source video; .srt one subtitle per event; .txt YouTube chapters; .ffmeta FFmpeg
+    chapters. Each event keeps its class's padding; overlapping windows merge; a game folder's reel
+    runs through both halves in order.
+    """
+    from highlighter.cut.reel import ReelSettings
+    from highlighter.cut.run import cut_events
+    from highlighter.cut.selection import SelectionSettings
+
+    setup_logging(quiet)
+    selection = SelectionSettings.from_config(_section("cut"), classes, min_confidence, before, after, max_duration)
+    reel = ReelSettings(fast=fast, labels=labels, crf=crf, preset=preset, caption_renderer=caption_renderer)
+    with make_progress("s", quiet=quiet, console=stderr) as progress:
+        result = cut_events(events, out, selection, reel, fmt, timeline, video, chapters_into, progress)
+    for warning in result.warnings:
+        stderr.print(f"[yellow]warning:[/] {warning}")
+    if not quiet:
+        stdout.print(f"wrote {result.path} ({result.format}): {result.events} events in {len(result.windows)} "
+                     f"windows, {result.duration_s:.1f} s")
+        if result.chapters_video is not None:
+            stdout.print(f"wrote {result.chapters_video} with {result.events} chapters")
 
 
 @highlight.command()

@@ -123,8 +123,11 @@ def output_paths(source: Path, out: Path | None, single: bool, fmt: str, scores:
 
 
 def tag_inputs(tagger: Tagger, paths: list[Path], out: Path | None, fmt: str, scores: Path | None = None,
-               plot: Path | None = None, on_result=None) -> list[str]:
+               plot: Path | None = None, on_result=None, report=None) -> list[str]:
     """Tag every input and write its outputs; returns the errors of the inputs that failed.
+
+    ``report`` (``highlighter.review.ReportSettings``) also writes each input's review page,
+    ``NAME.report.html`` beside its events file, with the score curves of this run.
 
     With one input an error is raised as it is; with several, a failing input is logged and skipped so
     the others still get their files.
@@ -143,6 +146,10 @@ def tag_inputs(tagger: Tagger, paths: list[Path], out: Path | None, fmt: str, sc
                 write_scores(result, scores_path)
             if plot_path:
                 write_plot(result, plot_path)
+            if report is not None:
+                from highlighter.review.build import report_for_result
+
+                report_for_result(result, events_path, report, tagger.progress)
         except HighlighterError as exc:
             if single:
                 raise

@@ -1,0 +1,142 @@
+"""Which parts of the match a reel or a timeline keeps: events chosen by class and confidence, padded per
+class, overlapping windows merged, trimmed to a length budget by confidence, then put in match order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from highlighter.errors import HighlighterError
+from highlighter.smooth import Event
+
+
+class NothingSelectedError(HighlighterError):
+    """No event passes the selection: nothing to cut."""
+
+
+@dataclass(frozen=True)
+class SelectionSettings:
+    """Which events, and how much of the match around each (defaults under ``cut`` in configs/defaults.yaml)."""
+
+    classes: tuple[str, ...] | None = None  # None: every class
+    min_confidence: float = 0.0
+    before_s: dict[str, float] = field(default_factory=lambda: {"default": 5.0})  # per class, else "default"
+    after_s: dict[str, float] = field(default_factory=lambda: {"default": 10.0})
+    max_duration_s: float | None = None
+
+    def padding(self, label: str) -> tuple[float, float]:
+        """Seconds kept before and after an event of class ``label``."""
+        return (float(self.before_s.get(label, self.before_s.get("default", 5.0))),
+                float(self.after_s.get(label, self.after_s.get("default", 10.0))))
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any] | None, classes: str | None = None, min_confidence: float | None = None,
+                    before: float | None = None, after: float | None = None,
+                    max_duration: float | None = None) -> "SelectionSettings":
+        """From the ``cut`` config section; an option given (not None) replaces it (``--before`` for every class)."""
+        section = section or {}
+        names = classes if classes is not None else section.get("classes")
+        chosen = None if names in (None, "", "all") else tuple(c.strip() for c in str(names).split(",") if c.strip())
+        before_s = {"default": before} if before is not None else dict(section.get("before_s") or {"default": 5.0})
+        after_s = {"default": after} if after is not None else dict(section.get("after_s") or {"default": 10.0})
+        for name, value in (*before_s.items(), *after_s.items()):
+            if float(value) < 0:
+                raise HighlighterError(f"padding must not be negative (got {value} for {name})")
+        limit = max_duration if max_duration is not None else section.get("max_duration")
+        if limit is not None and float(limit) <= 0:
+            raise HighlighterError(f"--max-duration must be positive, got {limit}")
+        confidence = float(min_confidence if min_confidence is not None else section.get("min_confidence", 0.0))
+        return cls(chosen, confidence, before_s, after_s, None if limit is None else float(limit))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of one video (half None for a single video) kept whole, with the events it holds."""
+
+    half: int | None
+    start_s: float
+    end_s: float
+    events: tuple[Event, ...]
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.end_s - self.start_s
+
+
+def _half_order(half: int | None) -> int:
+    return half or 0
+
+
+def padded_window(event: Event, settings: SelectionSettings, half_duration_s: float) -> Window:
+    """The event's own window: its padding, inside its video."""
+    before, after = settings.padding(event.label)
+    start = max(event.time_s - before, 0.0)
+    end = min(event.time_s + after, half_duration_s)
+    return Window(event.half, start, max(end, start), (event,))
+
+
+def merge_windows(windows: list[Window]) -> list[Window]:
+    """Windows in match order, those that overlap or touch (same video) joined into one."""
+    merged: list[Window] = []
+    for window in sorted(windows, key=lambda w: (_half_order(w.half), w.start_s, w.end_s)):
+        last = merged[-1] if merged else None
+        if last is not None and last.half == window.half and window.start_s <= last.end_s:
+            events = tuple(sorted(last.events + window.events, key=lambda e: e.time_s))
+            merged[-1] = Window(last.half, last.start_s, max(last.end_s, window.end_s), events)
+        else:
+            merged.append(window)
+    return merged
+
+
+def total_duration(windows: list[Window]) -> float:
+    """Length of the windows once merged."""
+    return sum(w.duration_s for w in merge_windows(windows))
+
+
+def select_windows(events: list[Event], half_durations: dict[int | None, float],
+                   settings: SelectionSettings) -> list[Window]:
+    """The merged windows to keep, in match order (half 1 before half 2).
+
+    With ``max_duration_s``, events are taken most confident first and one is kept only if the merged
+    windows still fit; the kept ones are then put back in match order.
+    """
+    chosen = [e for e in events if (settings.classes is None or e.label in settings.classes)
+              and e.confidence >= settings.min_confidence]
+    if not chosen:
+        raise NothingSelectedError(_nothing_message(events, settings))
+    windows = [padded_window(e, settings, _duration_of(half_durations, e.half)) for e in chosen]
+    windows = [w for w in windows if w.duration_s > 0]
+    if settings.max_duration_s is not None:
+        kept: list[Window] = []
+        for window in sorted(windows, key=lambda w: (-w.events[0].confidence, _half_order(w.half), w.start_s)):
+            if total_duration(kept + [window]) <= settings.max_duration_s + 1e-6:
+                kept.append(window)
+        if not kept:
+            shortest = min(w.duration_s for w in windows)
+            raise NothingSelectedError(f"no selected event fits in --max-duration {settings.max_duration_s:g} s "
+                                       f"(the shortest padded event lasts {shortest:g} s)")
+        windows = kept
+    return merge_windows(windows)
+
+
+def selected_events(windows: list[Window]) -> list[Event]:
+    """The events the windows hold, in match order."""
+    return [e for w in windows for e in w.events]
+
+
+def _duration_of(half_durations: dict[int | None, float], half: int | None) -> float:
+    if half in half_durations:
+        return half_durations[half]
+    if len(half_durations) == 1:
+        return next(iter(half_durations.values()))
+    raise HighlighterError(f"no video for half {half}")
+
+
+def _nothing_message(events: list[Event], settings: SelectionSettings) -> str:
+    if not events:
+        return "no events selected: the events file holds no events"
+    classes = ", ".join(settings.classes) if settings.classes else "all classes"
+    found = ", ".join(sorted({e.label for e in events}))
+    return (f"no events selected: none of the {len(events)} events ({found}) is of {classes} "
+            f"with confidence >= {settings.min_confidence:g}")

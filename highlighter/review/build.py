@@ -1,0 +1,123 @@
+"""Make one review page: find the video, decode thumbnails, gather curves, render and write atomically.
+
+A missing or different video is not a failure here: the page is written without thumbnails or player
+and says why in a one-line warning (also returned to the caller).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import urllib.parse
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from highlighter.atomic import atomic_write
+from highlighter.errors import HighlighterError, VideoError
+from highlighter.review.curves import CurvePanel, read_scores
+from highlighter.review.events import EventsDocument
+from highlighter.review.page import PageContent, render_page
+from highlighter.review.source import MatchVideos, locate_videos
+from highlighter.review.thumbnails import ThumbnailSettings, event_thumbnails
+
+#: suffixes of the files `highlight tag` writes; the page replaces them with ``.report.html``
+EVENTS_SUFFIXES = (".events.json", ".events.csv", ".json", ".csv")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Thumbnails and playback of the review page (defaults in configs/defaults.yaml under ``report``)."""
+
+    thumbnails: ThumbnailSettings = field(default_factory=ThumbnailSettings)
+    play_lead_s: float = 3.0  # playing an event starts this long before it
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any] | None, **overrides: Any) -> "ReportSettings":
+        """From the ``report`` config section (keys ``thumbnails``, ``spacing``, ``thumbnail_size``,
+        ``thumbnail_fps``, ``decoder``, ``sampling``, ``play_lead_s``); ``overrides`` that are not None win."""
+        values = {**(section or {}), **{k: v for k, v in overrides.items() if v is not None}}
+        names = {"thumbnails": "count", "spacing": "spacing_s", "thumbnail_size": "size", "thumbnail_fps": "fps",
+                 "decoder": "decoder", "sampling": "sampling"}
+        known = {f.name for f in fields(ThumbnailSettings)}
+        thumbs = {names[k]: v for k, v in values.items() if k in names and names[k] in known}
+        return cls(ThumbnailSettings(**thumbs), float(values.get("play_lead_s", 3.0)))
+
+
+@dataclass
+class ReportResult:
+    """What was written, and the warnings the page shows."""
+
+    path: Path
+    warnings: list[str]
+    events: int
+    thumbnails: int
+
+
+def report_path(events_path: str | Path) -> Path:
+    """``NAME.report.html`` beside the events file ``NAME.events.json`` (or ``NAME.csv``, ...)."""
+    events_path = Path(events_path)
+    name = events_path.name
+    for suffix in EVENTS_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return events_path.with_name(name[: -len(suffix)] + ".report.html")
+    return events_path.with_name(name + ".report.html")
+
+
+def video_link(video: Path, page: Path) -> str:
+    """The URL of ``video`` relative to the page's folder."""
+    relative = os.path.relpath(video.resolve(), page.resolve().parent)
+    return urllib.parse.quote(Path(relative).as_posix())
+
+
+def write_report(document: EventsDocument, out: str | Path, *, video: str | Path | None = None,
+                 scores: str | Path | None = None, panels: list[CurvePanel] | None = None,
+                 settings: ReportSettings | None = None, progress: Progress | None = None) -> ReportResult:
+    """Write the review page of ``document`` to ``out``.
+
+    ``video`` replaces the video path the events file recorded; ``scores`` (a `highlight tag --scores`
+    file) or ``panels`` (curves in memory) add the score curves.
+    """
+    out = Path(out)
+    settings = settings or ReportSettings()
+    warnings: list[str] = []
+    videos: MatchVideos | None = None
+    try:
+        videos = locate_videos(document, video)
+    except HighlighterError as exc:
+        warnings.append(f"{exc}: the page has no thumbnails and no player")
+    if panels is None and scores is not None:
+        panels = read_scores(scores)
+    thumbnails: list[list] = [[] for _ in document.events]
+    if videos is not None:
+        try:
+            thumbnails = event_thumbnails(videos, document.events, settings.thumbnails, progress)
+        except VideoError as exc:
+            warnings.append(f"thumbnails could not be decoded: {exc}")
+    links = {} if videos is None else {v.half: video_link(v.path, out) for v in videos.halves}
+    content = PageContent(document, videos, links, thumbnails, panels or [], warnings,
+                          datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), settings.play_lead_s)
+    page = render_page(content)
+    try:
+        with atomic_write(out, encoding="utf-8") as handle:
+            handle.write(page)
+    except OSError as exc:
+        raise HighlighterError(f"{out}: cannot write ({exc.strerror})") from None
+    return ReportResult(out, warnings, len(document.events), sum(len(s) for s in thumbnails))
+
+
+def report_for_result(result, events_path: str | Path, settings: ReportSettings | None = None,
+                      progress: Progress | None = None) -> ReportResult:
+    """The review page of a `highlight tag` run (a ``TagResult``), beside its events file, with the run's
+    score curves; the video path is made absolute so the page links it wherever it was tagged from."""
+    from highlighter.export import events_document
+    from highlighter.review.curves import panels_from_tag
+    from highlighter.review.events import document_from_dict
+
+    data = events_document(result)
+    data["video"] = os.path.abspath(data["video"])
+    document = document_from_dict(data, str(events_path))
+    return write_report(document, report_path(events_path), panels=panels_from_tag(result.curves),
+                        settings=settings, progress=progress)

@@ -1,0 +1,119 @@
+"""Find the video an events file was made from (a file, or a SoccerNet game folder's halves) and check it
+is the same video: its duration must match the one the events file recorded."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from highlighter.errors import HighlighterError
+from highlighter.review.events import EventsDocument
+from highlighter.video import VideoInfo, probe
+
+#: a video whose duration differs from the recorded one by more than this is another video
+DURATION_TOLERANCE_S = 0.5
+
+
+class VideoNotFoundError(HighlighterError):
+    """The video named by an events file (or given with --video) is not there."""
+
+
+class VideoMismatchError(HighlighterError):
+    """The video found is not the one the events were tagged on (another duration, or no such half)."""
+
+
+@dataclass(frozen=True)
+class HalfVideo:
+    """One video of a match: the whole match (half None) or half 1 or 2 of a game folder."""
+
+    half: int | None
+    path: Path
+    info: VideoInfo
+
+
+@dataclass(frozen=True)
+class MatchVideos:
+    """The videos of one tagged input, in match order."""
+
+    source: Path  # the file or game folder
+    halves: tuple[HalfVideo, ...]
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the whole match (both halves)."""
+        return sum(h.info.duration_s for h in self.halves)
+
+    def half(self, half: int | None) -> HalfVideo:
+        """The video of ``half`` (None for a single video)."""
+        for video in self.halves:
+            if video.half == half or len(self.halves) == 1 and half in (None, 1):
+                return video
+        raise VideoMismatchError(f"{self.source}: the events name half {half}, which this input does not have")
+
+    def offset_s(self, half: int | None) -> float:
+        """Where ``half`` starts when the halves are played one after the other."""
+        offset = 0.0
+        for video in self.halves:
+            if video.half == half or len(self.halves) == 1:
+                return offset
+            offset += video.info.duration_s
+        raise VideoMismatchError(f"{self.source}: no half {half}")
+
+
+def candidate_paths(document: EventsDocument) -> list[Path]:
+    """Where the recorded video may be: as recorded (absolute, or relative to the working folder), then
+    relative to the events file's folder."""
+    if not document.video:
+        return []
+    recorded = Path(document.video).expanduser()
+    if recorded.is_absolute():
+        return [recorded]
+    candidates = [Path.cwd() / recorded]
+    events_file = Path(document.where)
+    if events_file.exists():
+        candidates.append(events_file.resolve().parent / recorded)
+    return candidates
+
+
+def locate_videos(document: EventsDocument, override: str | Path | None = None) -> MatchVideos:
+    """The match videos of ``document`` (``override`` replaces the recorded path), checked against it.
+
+    Raises VideoNotFoundError when there is no such video, VideoMismatchError when the video found has
+    another duration than the events file recorded, or lacks a half the events name.
+    """
+    if override is not None:
+        candidates = [Path(override).expanduser()]
+    else:
+        candidates = candidate_paths(document)
+        if not candidates:
+            raise VideoNotFoundError(f"{document.where} does not name its video: pass --video")
+    found = next((c for c in candidates if c.exists()), None)
+    if found is None:
+        where = override if override is not None else document.video
+        raise VideoNotFoundError(f"{where}: video not found (named by {document.where})"
+                                 if override is None else f"{where}: no such video file or game folder")
+    source = Path(os.path.abspath(found))
+    if source.is_dir():
+        from highlighter.data.soccernet_v2 import half_videos
+
+        halves = tuple(HalfVideo(half, path, probe(path)) for half, path in sorted(half_videos(source).items()))
+        if not halves:
+            raise VideoNotFoundError(f"{source}: a folder without SoccerNet half videos (1_*.mkv, 2_*.mkv)")
+    else:
+        halves = (HalfVideo(None, source, probe(source)),)
+    videos = MatchVideos(source, halves)
+    _check_same_video(document, videos)
+    return videos
+
+
+def _check_same_video(document: EventsDocument, videos: MatchVideos) -> None:
+    recorded = document.duration_s
+    if recorded is not None and abs(videos.duration_s - recorded) > DURATION_TOLERANCE_S:
+        raise VideoMismatchError(f"{videos.source} lasts {videos.duration_s:.2f} s but {document.where} was tagged on "
+                                 f"a video of {recorded:.2f} s: not the same video (pass the right one with --video)")
+    for event in document.events:
+        video = videos.half(event.half)
+        if event.time_s > video.info.duration_s + DURATION_TOLERANCE_S:
+            raise VideoMismatchError(f"{video.path} lasts {video.info.duration_s:.2f} s but an event of "
+                                     f"{document.where} is at {event.time_s:.2f} s: not the same video")

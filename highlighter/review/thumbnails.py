@@ -1,0 +1,94 @@
+"""Thumbnails around events, decoded through the project's sampler so each carries its frame's true time.
+
+One pass of :class:`~highlighter.video.FrameSampler` per video keeps, for every wanted time, the sample
+nearest to it; memory holds only the kept frames, never the match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from rich.progress import Progress
+
+from highlighter.review.source import MatchVideos
+from highlighter.smooth import Event
+from highlighter.video import FrameSampler
+
+
+@dataclass(frozen=True)
+class ThumbnailSettings:
+    """How many thumbnails per event, how far apart, how large, and how they are decoded."""
+
+    count: int = 5  # per event, centred on it
+    spacing_s: float = 2.0  # between neighbours
+    size: int = 144  # side of the square (the sampler's centre crop, as the model sees it)
+    fps: float = 2.0  # sampling rate of the pass that finds them: the nearest sample is at most 1/(2 fps) away
+    decoder: str = "decord"
+    sampling: str = "exact"
+    quality: int = 82  # JPEG quality
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A JPEG image of the frame on screen at ``time_s`` (seconds from its video's first frame)."""
+
+    time_s: float
+    jpeg: bytes
+
+
+def wanted_times(event: Event, settings: ThumbnailSettings, duration_s: float) -> list[float]:
+    """``count`` times centred on the event, ``spacing_s`` apart, moved inside the video when near an end."""
+    half_span = (settings.count - 1) / 2 * settings.spacing_s
+    first = min(max(event.time_s - half_span, 0.0), max(duration_s - 2 * half_span, 0.0))
+    return [first + k * settings.spacing_s for k in range(settings.count)]
+
+
+def event_thumbnails(videos: MatchVideos, events: list[Event], settings: ThumbnailSettings,
+                     progress: Progress | None = None) -> list[list[Thumbnail]]:
+    """For each event (in the given order), its strip of thumbnails, each with its frame's own time."""
+    strips: list[list[Thumbnail]] = [[] for _ in events]
+    if settings.count <= 0 or not events:
+        return strips
+    for video in videos.halves:
+        indices = [i for i, e in enumerate(events) if videos.half(e.half) is video]
+        if not indices:
+            continue
+        targets = np.array([t for i in indices for t in wanted_times(events[i], settings, video.info.duration_s)])
+        best_time = np.full(len(targets), np.nan)
+        best_gap = np.full(len(targets), np.inf)
+        best_image: list[np.ndarray | None] = [None] * len(targets)
+        sampler = FrameSampler(video.path, fps=settings.fps, size=settings.size, decoder=settings.decoder,
+                               sampling=settings.sampling, batch_size=64)
+        task, decoded = None, 0
+        if progress is not None:
+            task = progress.add_task(f"thumbnails {video.path.name}", total=sampler.expected_samples)
+        for batch in sampler:
+            gaps = np.abs(batch.times[:, None] - targets[None, :])  # (B, T)
+            rows = gaps.argmin(axis=0)
+            closer = gaps[rows, np.arange(len(targets))] < best_gap
+            for target in np.flatnonzero(closer):
+                best_gap[target] = gaps[rows[target], target]
+                best_time[target] = batch.times[rows[target]]
+                best_image[target] = batch.images[rows[target]].copy()
+            decoded += len(batch)
+            if task is not None:
+                progress.update(task, completed=decoded)
+        if task is not None:
+            progress.update(task, total=decoded, completed=decoded)
+        for position, event_index in enumerate(indices):
+            for k in range(settings.count):
+                target = position * settings.count + k
+                image, strip = best_image[target], strips[event_index]
+                if image is not None and not (strip and strip[-1].time_s == best_time[target]):  # one frame once
+                    strip.append(Thumbnail(float(best_time[target]), encode_jpeg(image, settings.quality)))
+    return strips
+
+
+def encode_jpeg(image: np.ndarray, quality: int = 82) -> bytes:
+    """An RGB uint8 image as JPEG bytes."""
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return data.tobytes()

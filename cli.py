@@ -377,7 +377,7 @@ def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, vide
             result = write_report(load_events_document(path), page, video=video, scores=scores, settings=settings,
                                   progress=progress)
             for warning in result.warnings:
-                progress.console.print(f"[yellow]warning:[/] {warning}")
+                progress.console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
             if not quiet:
                 progress.console.print(f"review page: {result.path} ({result.events} events, "
                                        f"{result.thumbnails} thumbnails)")
@@ -423,16 +423,17 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
     runs through both halves in order.
     """
     from highlighter.cut.reel import ReelSettings
-    from highlighter.cut.run import cut_events
+    from highlighter.cut.run import plan_cut, write_cut
     from highlighter.cut.selection import SelectionSettings
 
     setup_logging(quiet)
     selection = SelectionSettings.from_config(_section("cut"), classes, min_confidence, before, after, max_duration)
     reel = ReelSettings(fast=fast, labels=labels, crf=crf, preset=preset, caption_renderer=caption_renderer)
+    plan = plan_cut(events, out, selection, fmt, timeline, video, chapters_into)
     with make_progress("s", quiet=quiet, console=stderr) as progress:
-        result = cut_events(events, out, selection, reel, fmt, timeline, video, chapters_into, progress)
+        result = write_cut(plan, reel, progress)
     for warning in result.warnings:
-        stderr.print(f"[yellow]warning:[/] {warning}")
+        stderr.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     if not quiet:
         stdout.print(f"wrote {result.path} ({result.format}): {result.events} events in {len(result.windows)} "
                      f"windows, {result.duration_s:.1f} s")

@@ -9,7 +9,7 @@ together; ``formats`` holds the option names. Events files are read through
 
 def __getattr__(name: str):
     """``cut_events`` and friends without importing FFmpeg helpers until they are used."""
-    if name in ("cut_events", "CutResult", "output_format"):
+    if name in ("cut_events", "plan_cut", "write_cut", "CutPlan", "CutResult", "output_format"):
         from highlighter.cut import run
 
         return getattr(run, name)

@@ -78,7 +78,10 @@ def _reencode(windows: list[Window], videos: MatchVideos, partial: Path, contain
     audio = _has_audio(videos, windows)
     inputs: list[str] = []
     for window in windows:
-        inputs += ["-ss", f"{window.start_s:.6f}", "-t", f"{window.duration_s:.6f}",
+        fps = videos.half(window.half).info.avg_fps
+        first, end = window.frames(fps)
+        # seek a quarter frame before the first frame's time: exact seeking keeps frames from there on
+        inputs += ["-ss", f"{max((first - 0.25) / fps, 0.0):.6f}", "-t", f"{(end - first) / fps:.6f}",
                    "-i", str(videos.half(window.half).path)]
     chains, images = [], []
     for number, window in enumerate(windows):

@@ -48,10 +48,24 @@ def output_format(out: str | Path, fmt: str | None = None) -> str:
     return chosen
 
 
-def cut_events(events_path: str | Path, out: str | Path, selection: SelectionSettings, reel: ReelSettings,
-               fmt: str | None = None, timeline: str = "source", video: str | Path | None = None,
-               chapters_into: str | Path | None = None, progress: Progress | None = None) -> CutResult:
-    """Cut the events of ``events_path`` into ``out``; see `highlight cut --help`."""
+@dataclass
+class CutPlan:
+    """A checked request: the events, the videos they were tagged on, and the windows to keep."""
+
+    out: Path
+    format: str
+    videos: MatchVideos
+    windows: list[Window]
+    selection: SelectionSettings
+    timeline: str = "source"
+    chapters_into: Path | None = None
+
+
+def plan_cut(events_path: str | Path, out: str | Path, selection: SelectionSettings, fmt: str | None = None,
+             timeline: str = "source", video: str | Path | None = None,
+             chapters_into: str | Path | None = None) -> CutPlan:
+    """Read and check everything a cut needs, writing nothing: the one-line errors (unknown format, missing
+    or different video, nothing selected) come from here."""
     out = Path(out)
     chosen = output_format(out, fmt)
     if chapters_into is not None and timeline != "source":
@@ -59,8 +73,15 @@ def cut_events(events_path: str | Path, out: str | Path, selection: SelectionSet
     document = load_events_document(events_path)
     videos = locate_videos(document, video)
     windows = select_windows(document.events, {h.half: h.info.duration_s for h in videos.halves}, selection)
+    return CutPlan(out, chosen, videos, windows, selection, timeline,
+                   None if chapters_into is None else Path(chapters_into))
+
+
+def write_cut(plan: CutPlan, reel: ReelSettings, progress: Progress | None = None) -> CutResult:
+    """Write the output of a plan (and the chaptered copy of the source, if asked)."""
+    out, chosen, videos, windows, timeline = plan.out, plan.format, plan.videos, plan.windows, plan.timeline
     result = CutResult(out, chosen, windows, len(selected_events(windows)), sum(w.duration_s for w in windows))
-    spans = event_spans(windows, videos, selection, timeline)
+    spans = event_spans(windows, videos, plan.selection, timeline)
     if chosen in ("mp4", "mkv"):
         write_reel(windows, videos, out, chosen, reel, progress)
     elif chosen == "edl":
@@ -74,10 +95,16 @@ def cut_events(events_path: str | Path, out: str | Path, selection: SelectionSet
         text, problems = youtube_chapters(spans, duration, _fixed_chapters(videos) if timeline == "source" else [])
         write_text(out, text)
         result.warnings += [f"YouTube will not show these chapters: {p}" for p in problems]
-    if chapters_into is not None:
-        source_spans = spans if timeline == "source" else event_spans(windows, videos, selection, "source")
-        result.chapters_video = write_with_chapters(videos, ffmetadata(source_spans), Path(chapters_into))
+    if plan.chapters_into is not None:
+        result.chapters_video = write_with_chapters(videos, ffmetadata(spans), plan.chapters_into)
     return result
+
+
+def cut_events(events_path: str | Path, out: str | Path, selection: SelectionSettings, reel: ReelSettings,
+               fmt: str | None = None, timeline: str = "source", video: str | Path | None = None,
+               chapters_into: str | Path | None = None, progress: Progress | None = None) -> CutResult:
+    """Cut the events of ``events_path`` into ``out``; see `highlight cut --help`."""
+    return write_cut(plan_cut(events_path, out, selection, fmt, timeline, video, chapters_into), reel, progress)
 
 
 def _fixed_chapters(videos: MatchVideos) -> list[tuple[float, str]]:
@@ -111,4 +138,4 @@ def write_with_chapters(videos: MatchVideos, metadata: str, out: Path) -> Path:
     return out
 
 
-__all__ = ["CutResult", "TimelineError", "cut_events", "output_format"]
+__all__ = ["CutPlan", "CutResult", "TimelineError", "cut_events", "output_format", "plan_cut", "write_cut"]

@@ -3,11 +3,16 @@ class, overlapping windows merged, trimmed to a length budget by confidence, the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from highlighter.errors import HighlighterError
 from highlighter.smooth import Event
+
+
+#: times this close to a frame boundary count as on it (float noise in seconds * fps)
+FRAME_EPSILON = 1e-6
 
 
 class NothingSelectedError(HighlighterError):
@@ -62,6 +67,12 @@ class Window:
     def duration_s(self) -> float:
         """Length in seconds."""
         return self.end_s - self.start_s
+
+    def frames(self, fps: float) -> tuple[int, int]:
+        """First and one-past-last frame numbers at ``fps``: from the frame on screen at the start to the
+        frame on screen just before the end (so a cut never loses a partly covered frame)."""
+        first = math.floor(self.start_s * fps + FRAME_EPSILON)
+        return first, max(math.ceil(self.end_s * fps - FRAME_EPSILON), first + 1)
 
 
 def _half_order(half: int | None) -> int:

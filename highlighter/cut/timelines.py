@@ -159,7 +159,7 @@ def edl(windows: list[Window], videos: MatchVideos, title: str) -> str:
     timeline.tracks.append(track)
     for window in windows:
         half = videos.half(window.half)
-        first, last = round(window.start_s * rate), round(window.end_s * rate)
+        first, last = window.frames(rate)
         reference = otio.schema.ExternalReference(
             target_url=str(half.path),
             available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),

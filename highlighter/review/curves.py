@@ -96,7 +96,7 @@ def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], cl
     for level in (0.0, 0.25, 0.5, 0.75, 1.0):
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(level):.1f}" y2="{y(level):.1f}"/>'
                      f'<text class="axis" x="{LEFT - 6}" y="{y(level) + 3.5:.1f}" text-anchor="end">{level:g}</text>')
-    step = next(s for s in (60, 120, 300, 600, 900, 1800, 3600) if span / s <= 12)
+    step = next((s for s in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600) if span / s <= 12), 7200)
     for tick in np.arange(0, span + 1e-6, step):
         anchor = "start" if tick == 0 else "end" if x(tick) > WIDTH - RIGHT - 20 else "middle"
         parts.append(f'<line class="tick" x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM + 4}"/>'

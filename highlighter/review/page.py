@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -194,7 +195,7 @@ def _row(number: int, event: Event, strip: list[Thumbnail], content: PageContent
     start = max(event.time_s - content.play_lead_s, 0.0)
     play = (f'<a class="play" href="{e(link)}#t={start:.1f}" data-src="{e(link)}" data-t="{start:.2f}" '
             f'data-title="{e(title)}">▶ Play</a>' if link else '<span class="muted">no video</span>')
-    when = (f"<strong>{e(match_clock(event))}</strong><small>half {event.half}, {e(precise_clock(event.time_s))}</small>"
+    when = (f"<strong>{e(match_clock(event))}</strong><small>{e(precise_clock(event.time_s))}</small>"
             if event.half else f"<strong>{e(precise_clock(event.time_s))}</strong>")
     return (f'<tr id="ev-{number}" data-class="{e(event.label)}" data-confidence="{event.confidence:.4f}" '
             f'data-order="{number}" data-time="{event.time_s:.3f}" data-half="{event.half or ""}" style="--c:{colour}">'
@@ -211,7 +212,7 @@ def _player(content: PageContent) -> str:
     document, videos = content.document, content.videos
     if content.video_links:
         first = next(iter(content.video_links.values()))
-        sources = "".join(f"<li>{'half ' + str(h) + ': ' if h else ''}<code>{e(link)}</code></li>"
+        sources = "".join(f"<li>{'half ' + str(h) + ': ' if h else ''}<code>{e(urllib.parse.unquote(link))}</code></li>"
                           for h, link in content.video_links.items())
         return (f'<h2>Video</h2><video id="player" controls preload="metadata" src="{e(first)}"></video>'
                 f'<p class="now" id="now">Click an event to play it.</p>'

@@ -38,11 +38,16 @@ class Thumbnail:
     jpeg: bytes
 
 
-def wanted_times(event: Event, settings: ThumbnailSettings, duration_s: float) -> list[float]:
-    """``count`` times centred on the event, ``spacing_s`` apart, moved inside the video when near an end."""
-    half_span = (settings.count - 1) / 2 * settings.spacing_s
-    first = min(max(event.time_s - half_span, 0.0), max(duration_s - 2 * half_span, 0.0))
-    return [first + k * settings.spacing_s for k in range(settings.count)]
+def wanted_times(event: Event, settings: ThumbnailSettings, last_s: float) -> list[float]:
+    """``count`` times ``spacing_s`` apart, one of them the event's own time: centred on it, or shifted by
+    whole steps where the event is near either end of the video (``last_s``: its last frame's time)."""
+    count, step = settings.count, settings.spacing_s
+    centred = -((count - 1) // 2)
+    fitting = [j for j in range(-(count - 1), 1)
+               if event.time_s + j * step >= -1e-6 and event.time_s + (j + count - 1) * step <= last_s + 1e-6]
+    first = min(fitting, key=lambda j: abs(j - centred)) if fitting else centred
+    times = [event.time_s + (first + k) * step for k in range(count)]
+    return [t for t in times if -1e-6 <= t <= last_s + 1e-6] or [event.time_s]
 
 
 def event_thumbnails(videos: MatchVideos, events: list[Event], settings: ThumbnailSettings,
@@ -55,7 +60,8 @@ def event_thumbnails(videos: MatchVideos, events: list[Event], settings: Thumbna
         indices = [i for i, e in enumerate(events) if videos.half(e.half) is video]
         if not indices:
             continue
-        targets = np.array([t for i in indices for t in wanted_times(events[i], settings, video.info.duration_s)])
+        owners = [(i, t) for i in indices for t in wanted_times(events[i], settings, video.info.last_frame_time_s)]
+        targets = np.array([t for _, t in owners])
         best_time = np.full(len(targets), np.nan)
         best_gap = np.full(len(targets), np.inf)
         best_image: list[np.ndarray | None] = [None] * len(targets)
@@ -77,12 +83,10 @@ def event_thumbnails(videos: MatchVideos, events: list[Event], settings: Thumbna
                 progress.update(task, completed=decoded)
         if task is not None:
             progress.update(task, total=decoded, completed=decoded)
-        for position, event_index in enumerate(indices):
-            for k in range(settings.count):
-                target = position * settings.count + k
-                image, strip = best_image[target], strips[event_index]
-                if image is not None and not (strip and strip[-1].time_s == best_time[target]):  # one frame once
-                    strip.append(Thumbnail(float(best_time[target]), encode_jpeg(image, settings.quality)))
+        for target, (event_index, _) in enumerate(owners):
+            image, strip = best_image[target], strips[event_index]
+            if image is not None and not (strip and strip[-1].time_s == best_time[target]):  # one frame once
+                strip.append(Thumbnail(float(best_time[target]), encode_jpeg(image, settings.quality)))
     return strips
 
 

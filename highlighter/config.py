@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,22 @@ DEFAULTS_NAME = "defaults.yaml"
 
 
 def config_dir() -> Path:
-    """The configs/ folder: beside the package in a checkout, under ``<prefix>/share`` when installed."""
-    candidates = (
-        Path(__file__).resolve().parent.parent / "configs",
-        Path(sys.prefix) / "share" / "highlighter" / "configs",
-    )
+    """The configs/ folder: the checkout's own (a source tree or an editable install), else the copy a
+    wheel installed under ``<prefix>/share/highlighter/configs`` (found through the installed
+    distribution's file list, so venvs, ``--user`` and ``--prefix`` installs all work)."""
+    candidates = [Path(__file__).resolve().parent.parent / "configs"]
+    try:
+        files = importlib.metadata.distribution("highlighter").files or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    candidates += [Path(file.locate()).resolve().parent for file in files
+                   if file.as_posix().endswith(f"share/highlighter/configs/{DEFAULTS_NAME}")]
+    candidates.append(Path(sys.prefix) / "share" / "highlighter" / "configs")
     for candidate in candidates:
         if (candidate / DEFAULTS_NAME).is_file():
             return candidate
-    raise ConfigError(f"cannot find {DEFAULTS_NAME}: looked in {', '.join(map(str, candidates))}")
+    raise ConfigError(f"cannot find {DEFAULTS_NAME}: looked in {', '.join(map(str, candidates))}; "
+                      "reinstall highlighter")
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:

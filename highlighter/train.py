@@ -119,6 +119,8 @@ class Trainer:
                                        (config.balance, BALANCING, "--balance")):
             if value not in allowed:
                 raise HighlighterError(f"{option} {value!r}: choose one of {', '.join(allowed)}")
+        if sum(epochs for _, epochs, _, _ in config.stages()) < 1 or min(e for _, e, _, _ in config.stages()) < 0:
+            raise HighlighterError("--epochs (and --probe-epochs) must leave at least one training epoch")
         self.config, self.progress, self.on_epoch = config, progress, on_epoch
         self.rank, self.world = _distributed()
         self.device = resolve_device(config.device)
@@ -312,10 +314,10 @@ class Trainer:
             self.tokens[key] = tensor.to(self.device)
         zero_shot = self._head_state()
         history: list[dict] = []
-        best = {"macro_f1": -1.0, "epoch": -1}
+        best = {"macro_f1": -math.inf, "epoch": -1}  # the score of the best epoch so far (val macro-F1, or -train loss)
         start_epoch, state = 0, None
         if config.resume and self.resume_file.exists():
-            state = torch.load(self.resume_file, map_location=self.device, weights_only=False)
+            state = self._read_resume()
             self.clip.load_state_dict(state["clip"])
             self.classifier.load_state_dict(state["classifier"])
             zero_shot, history, best, start_epoch = state["zero_shot"], state["history"], state["best"], state["epoch"] + 1
@@ -353,6 +355,16 @@ class Trainer:
                 epoch += 1
         return self._finish(datasets, zero_shot, best_state, history)
 
+    def _read_resume(self) -> dict:
+        """The saved training state: plain tensors and containers only (``weights_only``), so a planted
+        file cannot run code."""
+        try:
+            return torch.load(self.resume_file, map_location=self.device, weights_only=True)
+        except Exception as exc:  # torch raises UnpicklingError, RuntimeError or EOFError by damage
+            reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            raise HighlighterError(f"{self.resume_file}: not a resume state of `highlight train` ({reason}); "
+                                   "delete it to start over") from None
+
     def _load_best(self, best: dict) -> dict[str, torch.Tensor] | None:
         if best["epoch"] < 0 or not (self.out / "model.safetensors").exists():
             return None
@@ -364,17 +376,21 @@ class Trainer:
     def _finish(self, datasets, zero_shot, best_state, history) -> TrainResult:
         config = self.config
         sweep = {}
-        alphas = (config.wise_alpha,) if config.wise_alpha is not None else WISE_SWEEP
-        best_alpha, best_score = 1.0, -1.0
-        for alpha in alphas:
-            self.classifier.load_state_dict(wise_interpolate(zero_shot, best_state, alpha))
-            if len(alphas) == 1 or not len(datasets["val"]):
-                best_alpha = alpha
-                break
-            score = self.evaluate(datasets["val"], f"WiSE-FT alpha {alpha}").macro_f1
-            sweep[str(alpha)] = score
-            if score >= best_score:
-                best_alpha, best_score = alpha, score
+        if not len(datasets["val"]):
+            best_alpha = 1.0 if config.wise_alpha is None else config.wise_alpha
+            log.warning("no validation games: nothing was validated; kept the epoch with the lowest train loss "
+                        "and WiSE-FT alpha %g (no sweep). Add games (or val games to --split-file) to select on "
+                        "held-out data", best_alpha)
+        elif config.wise_alpha is not None:
+            best_alpha = config.wise_alpha
+        else:
+            best_alpha, best_score = 1.0, -math.inf
+            for alpha in WISE_SWEEP:
+                self.classifier.load_state_dict(wise_interpolate(zero_shot, best_state, alpha))
+                score = self.evaluate(datasets["val"], f"WiSE-FT alpha {alpha}").macro_f1
+                sweep[str(alpha)] = score
+                if score >= best_score:
+                    best_alpha, best_score = alpha, score
         final = wise_interpolate(zero_shot, best_state, best_alpha)
         self.classifier.load_state_dict(final)
         test = self.evaluate(datasets["test"], "test") if len(datasets["test"]) else None

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
+from highlighter.atomic import atomic_write
+from highlighter.config import load_defaults
 from highlighter.errors import HighlighterError
 from highlighter.evaluate import average_map
 from highlighter.export import soccernet_spots
@@ -67,3 +70,15 @@ def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map:
                                 nms_s={"default": nms})
         results.append((params, average_map(truth, predictions_for(games, params), label_map, metric).average_map))
     return sorted(results, key=lambda item: -item[1])
+
+
+def write_tuned_config(params: SmootherParams, path: str | Path) -> None:
+    """Save ``params`` as a config file for ``highlight --config FILE tag``. The NMS window is written for
+    every class the shipped defaults name too, so none of their per-class values survives the overlay:
+    tag then smooths exactly as the tuning scored."""
+    shipped = load_defaults()["tag"].get("nms_s", {})
+    nms = {key: params.nms_for(key) for key in {"default", *shipped, *params.nms_s}}
+    settings = {"tag": {"window": params.window_s, "threshold": params.threshold,
+                        "low_threshold": params.low_threshold, "nms_s": dict(sorted(nms.items()))}}
+    with atomic_write(path) as handle:
+        yaml.safe_dump(settings, handle, sort_keys=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,38 @@ from highlighter.video import FrameSampler
 from highlighter.video.testpattern import read_pattern_number, write_pattern_video
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_ABSENT = "../shared/data is absent"
+#: CI sets CI=true: there every package is installed and ../shared/data is present, so a test skipped for
+#: either reason is a failure, not a skip (a skip would hide exactly the breakage CI is for).
+IN_CI = os.environ.get("CI", "").lower() == "true"
+FORBIDDEN_IN_CI = ("could not import", "is not installed", SHARED_ABSENT)
+
+
+def _fail_forbidden_skip(report) -> None:
+    if IN_CI and report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2]
+        if any(phrase in reason for phrase in FORBIDDEN_IN_CI):
+            report.outcome = "failed"
+            report.longrepr = f"skipped in CI, where nothing may be missing: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI, a skip for a missing package or missing shared data fails the test."""
+    outcome = yield
+    _fail_forbidden_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped at collection."""
+    outcome = yield
+    _fail_forbidden_skip(outcome.get_result())
+
+
+def needs_shared(*names: str):
+    """Mark a test that reads these files or folders of ../shared/data (skipped where it is absent)."""
+    return pytest.mark.skipif(not all((SHARED_DATA / name).exists() for name in names), reason=SHARED_ABSENT)
 
 
 SMALL = dict(width=160, height=120)

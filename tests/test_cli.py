@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cli import highlight
 from highlighter.video.testpattern import read_pattern_number
-from tests.conftest import HOLE, OFFSET, PLAIN, SHARED_DATA, SMALL
+from tests.conftest import needs_shared, HOLE, OFFSET, PLAIN, SHARED_DATA, SMALL
 
 
 def run(*args: str):
@@ -120,7 +120,7 @@ def test_testclip_writes_a_pattern_video(tmp_path):
     assert info["frame_count"] == 90 and info["start_time_s"] == pytest.approx(2.0, abs=0.05)
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "broadcast-clip-360p.mp4").exists(), reason="../shared/data is absent")
+@needs_shared("broadcast-clip-360p.mp4")
 def test_real_broadcast_clip_info():
     info = json.loads(run("info", str(SHARED_DATA / "broadcast-clip-360p.mp4"), "--json").output)
     assert info["has_audio"] and info["samples"] == 23 and (info["width"], info["height"]) == (640, 360)

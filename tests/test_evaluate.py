@@ -15,7 +15,7 @@ from highlighter.evaluate import average_map, evaluate_paths
 from highlighter.labels import load_label_map
 from highlighter.soccernet import SoccerNetFormatError, Spot, predictions_json
 from highlighter.spotting_files import load_truth
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, needs_shared
 from tests.official import official_score
 
 VALID = SHARED_DATA / "soccernet-labels" / "valid"
@@ -128,8 +128,6 @@ def test_cli_json_output(tmp_path):
 
 # --- agreement with the official SoccerNet package, on the 100 real valid-split games --------------------
 
-pytest.importorskip("SoccerNet.Evaluation.ActionSpotting", reason="the SoccerNet package is not installed")
-needs_shared = pytest.mark.skipif(not VALID.exists(), reason="../shared/data is absent")
 
 
 def scenario(name: str, truth: dict[str, list[Spot]]) -> dict[str, list[Spot]]:
@@ -153,12 +151,13 @@ def scenario(name: str, truth: dict[str, list[Spot]]) -> dict[str, list[Spot]]:
     return made
 
 
-@needs_shared
+@needs_shared("soccernet-labels/valid")
 @pytest.mark.parametrize("classes", ["soccernet-v2", "highlight"])
 @pytest.mark.parametrize("name, metric", [(name, "loose") for name in
                                           ("perfect", "shift1", "shift3", "shift10", "jitter", "random", "missed")]
                          + [("jitter", "tight"), ("shift1", "tight")])
 def test_agrees_with_the_official_evaluator(tmp_path, name, metric, classes):
+    pytest.importorskip("SoccerNet.Evaluation.ActionSpotting", reason="the SoccerNet package is not installed")
     label_map = load_label_map(classes)
     truth = load_truth(VALID, label_map)
     predictions = scenario(name, truth)

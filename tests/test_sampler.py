@@ -9,7 +9,7 @@ import pytest
 
 from highlighter.errors import VideoError
 from highlighter.video import FrameSampler, probe
-from tests.conftest import HOLE, OFFSET, PLAIN, SHARED_DATA, SMALL, on_screen_reference, sample
+from tests.conftest import needs_shared, HOLE, OFFSET, PLAIN, SHARED_DATA, SMALL, on_screen_reference, sample
 
 DECODERS = ["decord", "pyav"]
 
@@ -148,7 +148,7 @@ def test_bad_options_are_rejected(clip):
             FrameSampler(path, **kwargs)
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "broadcast-clip-360p.mp4").exists(), reason="../shared/data is absent")
+@needs_shared("broadcast-clip-360p.mp4")
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_real_broadcast_clip_samples_23_frames_on_the_second(decoder):
     sampler = FrameSampler(SHARED_DATA / "broadcast-clip-360p.mp4", decoder=decoder)

@@ -15,7 +15,7 @@ from highlighter.soccernet import read_labels
 from highlighter.synth.game import SynthSettings, synthesize
 from highlighter.synth.timeline import draw_half, load_event_stats
 from highlighter.video import FrameSampler, probe
-from tests.conftest import SHARED_DATA, SYNTH
+from tests.conftest import needs_shared, SHARED_DATA, SYNTH
 
 
 def games(root: Path) -> list[Path]:
@@ -96,7 +96,7 @@ def test_same_seed_same_games(tmp_path):
     assert (other / "Labels-v2.json").read_bytes() != (first / "Labels-v2.json").read_bytes()
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "soccernet-labels").exists(), reason="../shared/data is absent")
+@needs_shared("soccernet-labels")
 def test_event_table_matches_the_real_labels():
     """configs/event_stats.yaml is what scripts/label_stats.py makes from the real labels."""
     import importlib.util

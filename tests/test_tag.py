@@ -16,7 +16,7 @@ from highlighter.export import EVENT_COLUMNS, read_events
 from highlighter.labels import load_label_map
 from highlighter.soccernet import read_labels, read_predictions
 from highlighter.spotting_files import load_predictions
-from tests.conftest import SHARED_DATA
+from tests.conftest import needs_shared, SHARED_DATA
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_zero_shot_without_a_checkpoint(test_game, tmp_path):
     assert document["classes"] == ["background", "goal", "card", "substitution"]
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "broadcast-clip-360p.mp4").exists(), reason="../shared/data is absent")
+@needs_shared("broadcast-clip-360p.mp4")
 def test_real_broadcast_clip_is_tagged(trained, tmp_path):
     _, result = trained
     out = tmp_path / "clip.json"
@@ -147,7 +147,7 @@ def test_real_broadcast_clip_is_tagged(trained, tmp_path):
     assert json.loads(out.read_text())["duration_s"] == pytest.approx(22.13, abs=0.05)
 
 
-def test_tune_smoother_finds_settings_at_least_as_good_as_the_defaults(trained, synth_root, tmp_path):
+def test_finding_5_tune_smoother_finds_settings_and_writes_a_config_that_reproduces_them(trained, synth_root, tmp_path):
     trainer, result = trained
     games = [synth_root / g for split in ("val", "test") for g in trainer.data_summary[split]["game_list"]]
     scores = tmp_path / "scores"
@@ -167,6 +167,39 @@ def test_tune_smoother_finds_settings_at_least_as_good_as_the_defaults(trained, 
     best = tmp_path / "best.yaml"
     outcome = run("tune-smoother", scores, synth_root, "--write", best)
     assert outcome.exit_code == 0 and "average-mAP" in outcome.output
-    tuned = run("--config", best, "tag", games[0] / "1_180p.mkv", "--weights", result.checkpoint, "-o",
-                tmp_path / "tuned.json", "-q")
+    assert_tuned_config_reproduces_the_tuned_score(result.checkpoint, games, best, ranked[0], tmp_path)
+
+
+def assert_tuned_config_reproduces_the_tuned_score(checkpoint, games, config_file, best, tmp_path):
+    """Tagging with the written config gives exactly the tuned average-mAP (the shipped per-class NMS
+    windows used to survive the overlay)."""
+    from highlighter.config import load_defaults
+    from highlighter.smooth import SmootherParams
+
+    params, score = best
+    written = load_defaults(config_file)["tag"]
+    overlaid = SmootherParams(written["window"], written["threshold"], written["low_threshold"], written["nms_s"])
+    assert all(overlaid.nms_for(cls) == params.nms_for(cls) for cls in ("goal", "card", "substitution"))
+    out = tmp_path / "tuned"
+    tuned = run("--config", config_file, "tag", *games, "--weights", checkpoint, "--format", "soccernet", "-o", out,
+                "-q")
     assert tuned.exit_code == 0, tuned.output
+    truth = {g.name: read_labels(g / "Labels-v2.json") for g in games}
+    predicted = {g.name: read_predictions(out / g.name / "results_spotting.json") for g in games}
+    assert average_map(truth, predicted, load_label_map("highlight")).average_map == pytest.approx(score, abs=1e-9)
+
+
+def test_finding_8_same_names_and_unwritable_outputs_do_not_end_a_batch(trained, test_game, tmp_path):
+    _, result = trained
+    first, second = tmp_path / "a" / "match.mkv", tmp_path / "b" / "match.mkv"
+    for link, half in ((first, "1_180p.mkv"), (second, "2_180p.mkv")):
+        link.parent.mkdir()
+        link.symlink_to(test_game / half)
+    out = tmp_path / "out"
+    assert run("tag", first, second, "--weights", result.checkpoint, "-o", out, "-q").exit_code == 0
+    videos = {json.loads(p.read_text())["video"] for p in out.glob("*.events.json")}
+    assert videos == {str(first), str(second)}  # two files: neither overwrote the other
+    (out / "a__match.plot.png").mkdir()  # writing the first input's plot now fails with an OSError
+    outcome = run("tag", first, second, "--weights", result.checkpoint, "-o", out, "--plot", "p.png", "-q")
+    assert outcome.exit_code == 1 and "1 of 2 inputs failed" in outcome.output and "a__match.plot.png" in outcome.output
+    assert (out / "b__match.plot.png").read_bytes()[:4] == b"\x89PNG" and "Traceback" not in outcome.output

@@ -1,32 +1,62 @@
-"""Decoding backends: decord (default) and PyAV, behind one interface.
+"""Decoding backends, PyAV and decord, behind one interface, and the choice between them per file.
 
 Each backend yields ``(time_s, image)`` for the frames the sampling rule picks, where ``time_s`` is the
-frame's presentation timestamp relative to the stream's first frame and ``image`` is RGB uint8, scaled
-so its short side is the model's size (FFmpeg's swscale, bicubic, in both backends).
+frame's presentation time on one continuous timeline starting at the stream's first frame (timestamp
+jumps re-based, see :class:`~highlighter.video.timeline.Clock`) and ``image`` is the picture FFmpeg
+displays (square pixels, rotation applied), RGB uint8, scaled so its short side is the model's size
+(FFmpeg's swscale, bicubic, in both backends).
 """
 
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import av
 import numpy as np
 
+from highlighter.video.geometry import quarter_turns, turn
 from highlighter.video.probe import VideoInfo, open_container
-from highlighter.video.timeline import TICK_TOLERANCE_S, on_screen
+from highlighter.video.timeline import FORWARD_JUMP_S, TICK_TOLERANCE_S, Clock, Discontinuity, on_screen
 
 log = logging.getLogger(__name__)
 
 #: decord's get_batch is called with this many frame indices at a time (bounded memory).
 DECORD_CHUNK = 16
 
+#: Where decord returned the frame on screen at every tick of clock clips (tests/test_archive_video.py):
+#: progressive 8-bit 4:2:0 H.264 and MPEG-4 Part 2 in MP4/MOV, Matroska/WebM and AVI. Elsewhere it was
+#: wrong: every sample late in MPEG-TS (H.264 2 s, MPEG-2 with B-frames about 0.5 s) or hung there;
+#: HEVC a frame late at times in MP4 and 10 s off when 10-bit; AV1 not indexed; VP9 reported empty.
+DECORD_CODECS = frozenset({"h264", "mpeg4"})
+DECORD_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"})
+DECORD_PIXEL_FORMATS = frozenset({"yuv420p", "yuvj420p"})
+#: ``auto`` picks decord (where it is exact) from this many stored pixels per frame: below, PyAV decodes
+#: faster (398x224: PyAV 0.63x the ffmpeg floor, decord 0.81x), above decord does (1280x720: decord 0.65x,
+#: PyAV 1.02x); see benchmarks/bench_sampler.py.
+DECORD_FASTER_FROM_PIXELS = 640 * 360
+
+
+class Untrusted(Exception):
+    """decord found, on opening a file, that its answers there cannot be trusted (raised before any frame)."""
+
+
+@dataclass
+class Outcome:
+    """How far a backend got: what the sampler needs to warn about truncated or jumping files."""
+
+    last_time_s: float | None = None  # latest time the decoder reached
+    decode_errors: int = 0
+    discontinuities: list[Discontinuity] = field(default_factory=list)
+
 
 class Backend(ABC):
-    """Decodes one video; reports how far it got so the sampler can warn about truncated files."""
+    """Decodes one video to ``frame_size`` (width, height of the displayed picture after the resize)."""
 
     name: str
 
@@ -34,12 +64,25 @@ class Backend(ABC):
         self.path = path
         self.info = info
         self.frame_size = frame_size
-        self.last_time_s: float | None = None  # latest timestamp the decoder reached
-        self.decode_errors = 0
+        self.outcome = Outcome()
 
     @abstractmethod
     def frames(self, rate: float, keyframes_only: bool) -> Iterator[tuple[float, np.ndarray]]:
         """Yield ``(time_s, rgb_image)`` for the frame on screen at each tick of ``rate`` per second."""
+
+    def progress(self) -> None:
+        """Called as decoding advances (between samples too): the watchdog's sign of life."""
+
+    def clock(self, keyframes_only: bool) -> Clock:
+        """The clock that re-bases this file's timestamp jumps: backward ones always; forward ones far
+        beyond a normal gap (a frame, or in keyframes mode the longest key-frame gap) where the format
+        allows discontinuities."""
+        forward_limit = None
+        if self.info.timestamps_may_jump:
+            forward_limit = FORWARD_JUMP_S + ((self.info.longest_keyframe_gap_s or 0.0) if keyframes_only else 0.0)
+        clock = Clock(self.info.frame_s, forward_limit)
+        self.outcome.discontinuities = clock.discontinuities
+        return clock
 
 
 class PyAVBackend(Backend):
@@ -49,43 +92,54 @@ class PyAVBackend(Backend):
 
     def frames(self, rate: float, keyframes_only: bool) -> Iterator[tuple[float, np.ndarray]]:
         width, height = self.frame_size
+        if quarter_turns(self.info.rotation) % 2:  # scale the stored picture, then turn it upright
+            width, height = height, width
         with open_container(self.path) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             if keyframes_only:
                 stream.codec_context.skip_frame = "NONKEY"
+            clock = self.clock(keyframes_only)
             start = self.info.start_time_s
             until = self.info.last_frame_time_s if keyframes_only else None
-            for frame in on_screen(self._decoded(container, stream), rate, lambda f: f.time - start, until):
+            timed = ((clock(frame.time - start), frame) for frame in self._decoded(container, stream, clock))
+            for time_s, frame in on_screen(timed, rate, itemgetter(0), until):
                 image = frame.reformat(width=width, height=height, format="rgb24", interpolation="BICUBIC")
-                yield frame.time - start, image.to_ndarray()
+                yield time_s, turn(image.to_ndarray(), self.info.rotation)
 
-    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
+    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream,
+                 clock: Clock) -> Iterator[av.VideoFrame]:
         """Frames in presentation order; skips undecodable packets and stops where demuxing breaks."""
         packets = container.demux(stream)
         start = self.info.start_time_s
+        outcome = self.outcome
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
                 return
             except av.error.FFmpegError:
-                self.decode_errors += 1
+                outcome.decode_errors += 1
                 packet = None  # the container is broken from here on: flush what was decoded
             if packet is not None and packet.pts is not None:
-                self.last_time_s = max(self.last_time_s or 0.0, float(packet.pts * stream.time_base) - start)
+                reached = float(packet.pts * stream.time_base) - start + clock.offset
+                outcome.last_time_s = max(outcome.last_time_s or 0.0, reached)
             try:
                 decoded = stream.decode(packet)
             except av.error.FFmpegError:
-                self.decode_errors += 1
+                outcome.decode_errors += 1
                 decoded = []
+            self.progress()
             yield from (frame for frame in decoded if frame.time is not None)
             if packet is None:
                 return
 
 
 class DecordBackend(Backend):
-    """decord's frame index (timestamps for every frame from a packet scan), then batched reads."""
+    """decord's frame index (timestamps for every frame from a packet scan), then batched reads.
+
+    decord turns a rotated picture itself, so it is asked for the displayed size straight away.
+    """
 
     name = "decord"
 
@@ -98,37 +152,27 @@ class DecordBackend(Backend):
             reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), width=width, height=height, num_threads=0)
         except (decord.DECORDError, RuntimeError) as exc:
             reason = str(exc).strip().splitlines()[-1].split("Error:")[-1].strip()[:100]
-            yield from self._fall_back(f"decord cannot index this file ({reason})", rate, keyframes_only)
-            return
+            raise Untrusted(f"decord cannot index this file ({reason})") from None
         times = reader.get_frame_timestamp(np.arange(len(reader)))[:, 0] if len(reader) else np.empty(0)
         if np.any(times < -TICK_TOLERANCE_S):
             # Frames timed before the stream's start, as an MP4 edit list that starts after a key frame
             # leaves them: decord indexes these hidden frames, and after a seek returns frames shifted by
             # their number (seen on a real broadcast clip). PyAV places frames correctly here.
-            reason = "frames are timed before the stream start (an edit list?)"
-            yield from self._fall_back(reason, rate, keyframes_only)
-            return
-        self.last_time_s = float(times[-1]) if len(times) else None
+            raise Untrusted("frames are timed before the stream start (an edit list?)")
+        self.progress()
+        self.outcome.last_time_s = float(times[-1]) if len(times) else None
         candidates = reader.get_key_indices() if keyframes_only else range(len(times))
-        chosen = on_screen(candidates, rate, lambda index: times[index], until=self.last_time_s)
+        chosen = on_screen(candidates, rate, lambda index: times[index], until=self.outcome.last_time_s)
         for chunk in _chunks(chosen, DECORD_CHUNK):
             try:
                 images = reader.get_batch(chunk).asnumpy()
             except decord.DECORDError:
-                self.decode_errors += 1
-                self.last_time_s = float(times[chunk[0]])
+                self.outcome.decode_errors += 1
+                self.outcome.last_time_s = float(times[chunk[0]])
                 return
+            self.progress()
             for index, image in zip(chunk, images):
                 yield float(times[index]), image
-
-    def _fall_back(self, reason: str, rate: float, keyframes_only: bool) -> Iterator[tuple[float, np.ndarray]]:
-        """Decode with PyAV where decord cannot be trusted, and say so."""
-        log.warning("%s: %s; decoding it with pyav instead of decord", self.path, reason)
-        fallback = PyAVBackend(self.path, self.info, self.frame_size)
-        try:
-            yield from fallback.frames(rate, keyframes_only)
-        finally:
-            self.last_time_s, self.decode_errors = fallback.last_time_s, fallback.decode_errors
 
 
 def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
@@ -138,3 +182,33 @@ def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
 
 
 BACKENDS: dict[str, type[Backend]] = {backend.name: backend for backend in (DecordBackend, PyAVBackend)}
+
+
+def decord_unfit(info: VideoInfo) -> str | None:
+    """Why decord cannot be trusted on the file ``info`` describes (see ``DECORD_CODECS``), or None."""
+    if info.timestamps_may_jump:
+        return f"decord returns late frames or hangs on {info.container.split(',')[0]} streams"
+    if info.codec not in DECORD_CODECS:
+        return f"decord is not frame-exact on {info.codec}"
+    if info.container not in DECORD_CONTAINERS:
+        return f"decord is untested in {info.container.split(',')[0]} files"
+    if info.pixel_format not in DECORD_PIXEL_FORMATS:
+        return f"decord is not frame-exact on {info.pixel_format} pictures"
+    if info.interlaced:
+        return "decord can hang on interlaced video"
+    if info.discontinuities:
+        return "timestamps jump back, and decord orders frames by timestamp"
+    return None
+
+
+def choose_backend(requested: str, info: VideoInfo) -> tuple[str, str | None]:
+    """The backend for ``info``'s file given the ``--decoder`` value (``auto``, ``decord`` or ``pyav``), and
+    the reason decord was passed over where it was asked for or could have been picked."""
+    if requested == "pyav":
+        return "pyav", None
+    unfit = decord_unfit(info)
+    if unfit is not None:
+        return "pyav", unfit
+    if requested == "auto" and info.width * info.height < DECORD_FASTER_FROM_PIXELS:
+        return "pyav", None
+    return "decord", None

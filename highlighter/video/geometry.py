@@ -1,14 +1,36 @@
-"""Frame geometry shared by the backends: short-side resize, then a centre crop to a square.
+"""Frame geometry shared by the backends: the displayed picture (square pixels, rotation applied), its
+short-side resize, then a centre crop to a square.
 
 This is what CLIP's own preprocessing does (``Resize(size)`` + ``CenterCrop(size)``), so the model sees
 the same framing at training and tagging time. On a 16:9 broadcast the crop keeps the central 56% of
-the width. The backends decode straight to the resized size (one scaling pass inside FFmpeg's
-swscale, bicubic in both); only the crop happens here.
+the width. What is resized is what FFmpeg displays: an anamorphic 720x576 PAL frame with sample aspect
+64:45 is shown 1024x576, and a phone clip whose display matrix turns it 90 degrees is shown upright. The
+backends decode straight to the resized size (one scaling pass inside FFmpeg's swscale, bicubic in
+both, which also squares the pixels); the quarter turns and the crop happen here.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
+
+
+def quarter_turns(rotation: int) -> int:
+    """Counter-clockwise quarter turns (0-3) of a display-matrix rotation in degrees."""
+    return round(rotation / 90) % 4
+
+
+def display_size(width: int, height: int, sample_aspect: Fraction, rotation: int) -> tuple[int, int]:
+    """(width, height) of the picture shown for a ``width`` x ``height`` frame (FFmpeg's
+    ``scale=iw*sar:ih``, then its autorotation)."""
+    shown = (max(round(width * sample_aspect), 1), height)
+    return shown[::-1] if quarter_turns(rotation) % 2 else shown
+
+
+def turn(image: np.ndarray, rotation: int) -> np.ndarray:
+    """``image`` (HxWxC) turned as the display matrix says (a view, no copy)."""
+    return np.rot90(image, quarter_turns(rotation))
 
 
 def scaled_size(width: int, height: int, size: int) -> tuple[int, int]:

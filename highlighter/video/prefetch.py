@@ -40,6 +40,10 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # handed to the consumer, which re-raises it
             put((_DONE, exc))
             return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:  # a generator stopped early runs its clean-up now, in this thread
+                close()
         put((_DONE, None))
 
     worker = threading.Thread(target=produce, name="highlighter-prefetch", daemon=True)

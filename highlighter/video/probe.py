@@ -1,4 +1,5 @@
-"""Open a video safely and describe it: stream facts from the header, timing facts from a packet scan."""
+"""Open a video safely and describe it: stream facts from the header and the first frame, timing facts
+(frames, key frames, timestamp jumps) from a packet scan."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ import av
 import numpy as np
 
 from highlighter.errors import VideoError
+from highlighter.video.geometry import display_size
+from highlighter.video.timeline import FORWARD_JUMP_S, Clock, Discontinuity
 
 av.logging.set_level(av.logging.PANIC)
+
+#: libavformat's AVFMT_TS_DISCONT: the format allows timestamp discontinuities (MPEG-TS, MPEG-PS, ...).
+AVFMT_TS_DISCONT = 0x0200
+#: Packets come in decode order: with B-frames a presentation time may run this far behind the latest one
+#: without being a jump back (the scan's allowance; decoded frames, in presentation order, get none).
+REORDER_SLACK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -29,26 +38,49 @@ class VideoInfo:
     start_time_s: float
     duration_s: float
     has_audio: bool
+    pixel_format: str = ""
+    sample_aspect: str = "1:1"  # shape of one stored pixel (64:45 on anamorphic 16:9 PAL)
+    display_aspect: str = ""  # shape of the picture shown, before rotation
+    rotation: int = 0  # degrees the display matrix turns the picture, counter-clockwise (as ffprobe)
+    interlaced: bool = False
+    timestamps_may_jump: bool = False  # the format allows discontinuous timestamps (MPEG-TS and the like)
     frame_count: int | None = None
     variable_frame_rate: bool | None = None
     keyframe_count: int | None = None
     keyframe_interval_s: float | None = None
-    scanned_duration_s: float | None = None
+    longest_keyframe_gap_s: float | None = None
+    scanned_duration_s: float | None = None  # over all segments where timestamps jump
+    discontinuities: tuple[Discontinuity, ...] | None = None
+
+    @property
+    def frame_s(self) -> float:
+        """One frame's duration at the average rate (1/25 s where the rate is unknown)."""
+        return 1.0 / self.avg_fps if self.avg_fps > 0 else 1.0 / 25
+
+    @property
+    def length_s(self) -> float:
+        """The timeline's length: the packet-scanned duration when known, else the declared one."""
+        return self.scanned_duration_s or self.duration_s
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) of the picture FFmpeg displays: square pixels, rotation applied."""
+        return display_size(self.width, self.height, Fraction(self.sample_aspect.replace(":", "/")), self.rotation)
 
     @property
     def last_frame_time_s(self) -> float:
         """When the last frame starts: the duration less one frame."""
-        duration = self.scanned_duration_s or self.duration_s
-        return max(duration - 1.0 / self.avg_fps, 0.0) if self.avg_fps > 0 else duration
+        return max(self.length_s - self.frame_s, 0.0) if self.avg_fps > 0 else self.length_s
 
     def samples_at(self, fps: float) -> int:
         """Sampling ticks 0, 1/fps, ... within the video: what the exact sampler yields from an intact,
         hole-free file (the packet-scanned duration is used when known)."""
-        return samples_in(self.scanned_duration_s or self.duration_s, fps, self.avg_fps)
+        return samples_in(self.length_s, fps, self.avg_fps)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict (with the displayed size)."""
+        width, height = self.display_size
+        return {**asdict(self), "display_width": width, "display_height": height}
 
 
 def samples_in(duration_s: float, fps: float, native_fps: float) -> int:
@@ -91,7 +123,8 @@ def _stream_seconds(value: int | None, time_base: Fraction | None) -> float | No
 
 
 def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
-    """Describe ``path``; with ``scan_packets`` also count frames and key frames by demuxing (no decoding)."""
+    """Describe ``path``; with ``scan_packets`` also count frames and key frames and find timestamp jumps by
+    demuxing (no decoding). The first frame is decoded for what only frames carry (rotation, interlacing)."""
     with open_container(path) as container:
         stream = container.streams.video[0]
         ctx = stream.codec_context
@@ -100,6 +133,8 @@ def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
         if duration is None and container.duration is not None:
             duration = container.duration / av.time_base - (start or 0.0)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        sample_aspect = Fraction(stream.sample_aspect_ratio or ctx.sample_aspect_ratio or 1)
+        display_aspect = Fraction(ctx.width, ctx.height) * sample_aspect if ctx.width and ctx.height else None
         info = dict(
             path=str(path),
             container=container.format.name,
@@ -110,40 +145,68 @@ def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
             start_time_s=start or 0.0,
             duration_s=max(duration or 0.0, 0.0),
             has_audio=bool(container.streams.audio),
+            pixel_format=ctx.pix_fmt or "",
+            sample_aspect=f"{sample_aspect.numerator}:{sample_aspect.denominator}",
+            display_aspect=f"{display_aspect.numerator}:{display_aspect.denominator}" if display_aspect else "",
+            timestamps_may_jump=bool(container.format.flags & AVFMT_TS_DISCONT),
+            **_first_frame_facts(container, stream),
         )
-        if scan_packets:
-            info.update(_scan_packets(container, stream))
+    if scan_packets:
+        with open_container(path) as container:
+            info.update(_scan_packets(container, container.streams.video[0], info["timestamps_may_jump"],
+                                      1.0 / info["avg_fps"] if info["avg_fps"] else 1.0 / 25))
     return VideoInfo(**info)
 
 
-def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream) -> dict:
-    """Frame count, key frames, frame-rate variability and true duration from packet timestamps."""
-    pts: list[int] = []
-    key_pts: list[int] = []
-    durations: list[int] = []
-    first_shown = stream.start_time if stream.start_time is not None else -(2**62)
+def _first_frame_facts(container: av.container.InputContainer, stream: av.VideoStream) -> dict:
+    """Rotation (display matrix) and interlacing, which FFmpeg reports on decoded frames."""
+    interlaced = stream.codec_context.field_order not in (0, 1)  # AV_FIELD_UNKNOWN, AV_FIELD_PROGRESSIVE
+    try:
+        frame = next(container.decode(stream), None)
+    except av.error.FFmpegError:
+        frame = None
+    if frame is None:
+        return dict(rotation=0, interlaced=interlaced)
+    return dict(rotation=int(frame.rotation) % 360, interlaced=interlaced or bool(frame.interlaced_frame))
+
+
+def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, may_jump: bool,
+                  frame_s: float) -> dict:
+    """Frame count, key frames, frame-rate variability, timestamp jumps and the true duration (over all
+    segments) from packet timestamps."""
+    base = float(stream.time_base)
+    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    # Before the stream start a packet is not shown (an edit list's lead-in), except where timestamps may
+    # jump back by design.
+    first_shown = -float("inf") if may_jump or stream.start_time is None else start - 1e-9
+    clock = Clock(frame_s, FORWARD_JUMP_S if may_jump else None, backward_slack_s=REORDER_SLACK_S)
+    times: list[float] = []
+    keys: list[float] = []
+    durations: list[float] = []
     try:
         for packet in container.demux(stream):
-            if packet.pts is None or packet.pts < first_shown:  # not shown: before an edit list's start
+            if packet.pts is None or packet.pts * base < first_shown:
                 continue
-            pts.append(packet.pts)
-            durations.append(packet.duration or 0)
+            time_s = clock(packet.pts * base - start)
+            times.append(time_s)
+            durations.append((packet.duration or 0) * base)
             if packet.is_keyframe:
-                key_pts.append(packet.pts)
+                keys.append(time_s)
     except av.error.FFmpegError:
         pass  # a truncated file: report what is there
-    if not pts:
-        return dict(frame_count=0, keyframe_count=0)
-    base = stream.time_base
-    order = np.argsort(pts)
-    times = np.asarray(pts, dtype=np.float64)[order] * float(base)
-    steps = np.diff(times)
-    last_duration = durations[order[-1]] * float(base) or (float(np.median(steps)) if len(steps) else 0.0)
-    keys = np.sort(np.asarray(key_pts, dtype=np.float64) * float(base))
+    if not times:
+        return dict(frame_count=0, keyframe_count=0, discontinuities=())
+    order = np.argsort(times, kind="stable")
+    ordered = np.asarray(times)[order]
+    steps = np.diff(ordered)
+    last_duration = durations[order[-1]] or (float(np.median(steps)) if len(steps) else 0.0)
+    key_gaps = np.diff(np.sort(keys))
     return dict(
-        frame_count=len(pts),
-        scanned_duration_s=float(times[-1] - times[0] + last_duration),
+        frame_count=len(times),
+        scanned_duration_s=float(ordered[-1] - ordered[0] + last_duration),
         variable_frame_rate=bool(len(steps) and np.ptp(steps) > 0.1 * np.median(steps)),
         keyframe_count=len(keys),
-        keyframe_interval_s=float(np.mean(np.diff(keys))) if len(keys) > 1 else None,
+        keyframe_interval_s=float(np.mean(key_gaps)) if len(key_gaps) else None,
+        longest_keyframe_gap_s=float(np.max(key_gaps)) if len(key_gaps) else None,
+        discontinuities=tuple(clock.discontinuities),
     )

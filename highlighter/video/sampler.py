@@ -11,18 +11,23 @@ from typing import Iterator
 import numpy as np
 
 from highlighter.errors import VideoError
-from highlighter.video.backends import BACKENDS, Backend
+from highlighter.video.backends import BACKENDS, Backend, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
 from highlighter.video.prefetch import prefetch
 from highlighter.video.probe import VideoInfo, probe
+from highlighter.video.timeline import TICK_TOLERANCE_S, Discontinuity
+from highlighter.video.watchdog import Stalled, can_isolate, decode_isolated
 
 log = logging.getLogger(__name__)
 
-DECODERS = tuple(BACKENDS)
+#: auto: per file, the fastest backend that is frame-exact on it (see backends.choose_backend)
+DECODERS = ("auto", *BACKENDS)
 SAMPLING_MODES = ("exact", "keyframes")
 
 #: A decode that stops this many seconds (plus one frame) before the declared duration is reported.
 TRUNCATION_SLACK_S = 1.0
+#: Decoding that delivers nothing for this long is stopped (decord: PyAV takes over; PyAV: an error).
+STALL_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -44,6 +49,12 @@ class FrameSampler:
     ``sampling="keyframes"`` decodes key frames only and returns, per tick, the latest key frame (the fast
     path: its times are the key frames' own). A frame is returned at most once, so a hole of dropped
     frames yields no samples rather than copies. Memory is bounded by ``prefetch_batches`` batches.
+
+    Times run on one continuous timeline: where timestamps jump (a joined transport stream) the next
+    segment continues one frame after the previous one, and ``discontinuities`` lists the jumps once
+    the video has been read. ``decoder="auto"`` picks, per file, the fastest backend that is frame-exact
+    on it; ``decoder`` then names the one used. Decoding runs in a child process: if it delivers nothing
+    for ``stall_timeout_s``, decord gives way to PyAV and a stalled PyAV is an error.
     """
 
     def __init__(
@@ -51,23 +62,31 @@ class FrameSampler:
         path: str | os.PathLike,
         fps: float = 1.0,
         size: int = 224,
-        decoder: str = "decord",
+        decoder: str = "auto",
         sampling: str = "exact",
         batch_size: int = 64,
         prefetch_batches: int = 2,
+        stall_timeout_s: float = STALL_TIMEOUT_S,
     ) -> None:
         if fps <= 0:
             raise VideoError(f"--fps must be positive, got {fps}")
         if size <= 0 or batch_size <= 0:
             raise VideoError(f"size and batch size must be positive, got {size} and {batch_size}")
-        if decoder not in BACKENDS:
+        if decoder not in DECODERS:
             raise VideoError(f"unknown decoder {decoder!r}: choose one of {', '.join(DECODERS)}")
         if sampling not in SAMPLING_MODES:
             raise VideoError(f"unknown sampling {sampling!r}: choose one of {', '.join(SAMPLING_MODES)}")
+        if stall_timeout_s <= 0:
+            raise VideoError(f"the stall timeout must be positive, got {stall_timeout_s}")
         self.path = Path(path)
-        self.fps, self.size, self.decoder, self.sampling = fps, size, decoder, sampling
-        self.batch_size, self.prefetch_batches = batch_size, prefetch_batches
-        self.info: VideoInfo = probe(self.path)
+        self.fps, self.size, self.sampling = fps, size, sampling
+        self.batch_size, self.prefetch_batches, self.stall_timeout_s = batch_size, prefetch_batches, stall_timeout_s
+        self.info: VideoInfo = probe(self.path, scan_packets=True)
+        self.decoder, passed_over = choose_backend(decoder, self.info)
+        if decoder == "decord" and passed_over:
+            log.warning("%s: %s; decoding it with pyav instead of decord", self.path, passed_over)
+        self.discontinuities: list[Discontinuity] = []
+        self.backend: Backend | None = None  # the backend that decoded the last pass
 
     @property
     def expected_samples(self) -> int | None:
@@ -78,12 +97,10 @@ class FrameSampler:
         return prefetch(self._batches(), depth=self.prefetch_batches)
 
     def _batches(self) -> Iterator[FrameBatch]:
-        frame_size = scaled_size(self.info.width, self.info.height, self.size)
-        backend = BACKENDS[self.decoder](self.path, self.info, frame_size)
         times = np.empty(self.batch_size, dtype=np.float64)
         images = np.empty((self.batch_size, self.size, self.size, 3), dtype=np.uint8)
         filled = total = 0
-        for time_s, image in backend.frames(self.fps, keyframes_only=self.sampling == "keyframes"):
+        for time_s, image in self._samples():
             times[filled], images[filled] = time_s, centre_crop(image, self.size)
             filled += 1
             if filled == self.batch_size:
@@ -93,14 +110,59 @@ class FrameSampler:
         if filled:
             yield FrameBatch(total, times[:filled].copy(), images[:filled].copy())
             total += filled
+        backend = self.backend
+        self.discontinuities = list(backend.outcome.discontinuities)
+        self._report_discontinuities()
         self._report_shortfall(backend, total)
+
+    def _samples(self) -> Iterator[tuple[float, np.ndarray]]:
+        """Samples from the chosen backend; where decord proves unfit or stalls, PyAV takes over after the
+        last sample delivered (both give the same times, so nothing is repeated or lost)."""
+        backend = self._backend(self.decoder)
+        delivered = -np.inf
+        try:
+            for time_s, image in self._decode(backend):
+                delivered = time_s
+                yield time_s, image
+            self.backend = backend
+            return
+        except Stalled as exc:
+            if backend.name == "pyav":
+                raise VideoError(f"{self.path}: decoding stalled ({exc})") from None
+            log.warning("%s: %s; decoding it with pyav instead of decord", self.path, exc)
+        except Untrusted as exc:
+            log.warning("%s: %s; decoding it with pyav instead of decord", self.path, exc)
+        self.decoder = "pyav"
+        backend = self._backend("pyav")
+        for time_s, image in self._decode(backend):
+            if time_s > delivered + TICK_TOLERANCE_S:
+                yield time_s, image
+        self.backend = backend
+
+    def _backend(self, name: str) -> Backend:
+        frame_size = scaled_size(*self.info.display_size, self.size)
+        return BACKENDS[name](self.path, self.info, frame_size)
+
+    def _decode(self, backend: Backend) -> Iterator[tuple[float, np.ndarray]]:
+        keyframes_only = self.sampling == "keyframes"
+        if can_isolate():
+            return decode_isolated(backend, self.fps, keyframes_only, self.stall_timeout_s)
+        return backend.frames(self.fps, keyframes_only)  # no watchdog where no child process may start
+
+    def _report_discontinuities(self) -> None:
+        """One warning per video listing where the timeline was continued across a timestamp jump."""
+        if self.discontinuities:
+            shown = ", ".join(f"{d.position_s:.1f} s ({d.jump_s:+.1f} s)" for d in self.discontinuities[:5])
+            more = f" and {len(self.discontinuities) - 5} more" if len(self.discontinuities) > 5 else ""
+            log.warning("%s: timestamps jump at %s%s; the timeline continues across each jump",
+                        self.path, shown, more)
 
     def _report_shortfall(self, backend: Backend, samples: int) -> None:
         """Warn where decoding stopped early; fail where nothing at all could be decoded."""
         if samples == 0:
             raise VideoError(f"{self.path}: no decodable video frames")
         declared = self.info.duration_s
-        reached = backend.last_time_s
+        reached = backend.outcome.last_time_s
         frame_s = 1.0 / self.info.avg_fps if self.info.avg_fps else 0.0
         if declared and reached is not None and reached + frame_s + TRUNCATION_SLACK_S < declared:
             log.warning(
@@ -108,5 +170,5 @@ class FrameSampler:
                 "kept the %d frames before it",
                 self.path, reached, declared, samples,
             )
-        elif backend.decode_errors:
-            log.warning("%s: %d undecodable packets were skipped", self.path, backend.decode_errors)
+        elif backend.outcome.decode_errors:
+            log.warning("%s: %d undecodable packets were skipped", self.path, backend.outcome.decode_errors)

@@ -8,7 +8,9 @@ user to check a decoding set-up (``highlight testclip``).
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -55,24 +57,48 @@ def write_pattern_video(
     fps: float = 25.0,
     width: int = 320,
     height: int = 240,
-    gop: int = 50,
+    gop: int | None = 50,
     start_offset_s: float = 0.0,
     drop: tuple[float, float] | None = None,
     audio: bool = False,
     codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    stored_size: tuple[int, int] | None = None,
+    rotation: int = 0,
+    codec_args: Sequence[str] = (),
 ) -> Path:
     """Encode a pattern clip with ffmpeg; ``drop=(a, b)`` removes the frames shown in [a, b) seconds
-    and keeps every other frame's timestamp (a variable-frame-rate hole)."""
+    and keeps every other frame's timestamp (a variable-frame-rate hole).
+
+    ``width`` x ``height`` is the picture a player shows. ``stored_size`` stores it at another size with
+    non-square pixels (720x576 for a 1024x576 display: anamorphic 16:9 PAL); ``rotation`` (degrees,
+    counter-clockwise, MP4/MOV only) stores it turned back, with a display matrix that turns it upright
+    (a phone clip). ``gop=None`` keeps the encoder's own key-frame placement; ``codec_args`` go to the
+    encoder as they are."""
     frame_count = int(round(seconds * fps))
     if frame_count > MAX_FRAMES:
         raise HighlighterError(f"a pattern clip holds at most {MAX_FRAMES} frames, asked for {frame_count}")
     inputs = ["-f", "lavfi", "-t", str(seconds), "-i", "sine=frequency=440"] if audio else []
     outputs = ["-c:a", "aac", "-shortest"] if audio else []
+    filters = []
     if drop is not None:
         first, last = int(round(drop[0] * fps)), int(round(drop[1] * fps)) - 1
-        outputs += ["-vf", f"select='not(between(n\\,{first}\\,{last}))'", "-fps_mode", "passthrough"]
-    outputs += ["-c:v", codec, "-pix_fmt", "yuv420p", "-g", str(gop), "-sc_threshold", "0"]
+        filters.append(f"select='not(between(n\\,{first}\\,{last}))'")
+        outputs += ["-fps_mode", "passthrough"]
+    turns = round(rotation / 90) % 4
+    shown = (height, width) if turns % 2 else (width, height)  # the stored picture, before its turn
+    if stored_size is not None:
+        stored_width, stored_height = stored_size[::-1] if turns % 2 else stored_size
+        aspect = Fraction(shown[0] * stored_height, shown[1] * stored_width)
+        filters.append(f"scale={stored_width}:{stored_height},setsar={aspect.numerator}/{aspect.denominator}")
+    if filters:
+        outputs += ["-vf", ",".join(filters)]
+    outputs += ["-c:v", codec, "-pix_fmt", pix_fmt, *codec_args]
+    if gop is not None:
+        outputs += ["-g", str(gop), "-sc_threshold", "0"]
+    if rotation:
+        outputs += ["-metadata:s:v:0", f"rotate={rotation % 360}"]
     if start_offset_s:
         outputs += ["-output_ts_offset", str(start_offset_s)]
-    frames = (pattern_frame(number, width, height) for number in range(frame_count))
-    return encode_frames(path, frames, width, height, fps, inputs, outputs)
+    frames = (np.rot90(pattern_frame(number, width, height), -turns) for number in range(frame_count))
+    return encode_frames(path, frames, *shown, fps, inputs, outputs)

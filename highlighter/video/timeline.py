@@ -1,8 +1,10 @@
-"""Which frames to keep: the frame on screen at each sampling tick, chosen from real timestamps."""
+"""Which frames to keep (the frame on screen at each sampling tick, chosen from real timestamps), and one
+continuous timeline from timestamps that jump."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -42,3 +44,53 @@ def on_screen(
 
 def _first_tick_at_or_after(time_s: float, tick: int, rate: float) -> int:
     return max(tick, math.ceil((time_s - TICK_TOLERANCE_S) * rate))
+
+
+#: In formats whose timestamps may jump (FFmpeg's AVFMT_TS_DISCONT: MPEG-TS and the like), a forward step
+#: longer than this is a discontinuity, not a hole: FFmpeg's own threshold (``-dts_delta_threshold``).
+FORWARD_JUMP_S = 10.0
+
+
+@dataclass(frozen=True)
+class Discontinuity:
+    """A timestamp jump: the new segment starts at ``position_s`` on the continuous timeline; ``jump_s`` is
+    the raw step between the frames either side (negative: backward)."""
+
+    position_s: float
+    jump_s: float
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return {"position_s": round(self.position_s, 3), "jump_s": round(self.jump_s, 3)}
+
+
+class Clock:
+    """Raw timestamps in, one continuous timeline out.
+
+    A raw time more than ``backward_slack_s`` before the latest one of its segment, or (when
+    ``forward_limit_s`` is set) more than that after it, starts a new segment: its time becomes the latest
+    time plus one frame, and later times keep that offset. Anything else passes through shifted by the
+    current offset, so forward holes stay holes where no forward limit is set.
+    """
+
+    def __init__(self, frame_s: float, forward_limit_s: float | None = None,
+                 backward_slack_s: float = TICK_TOLERANCE_S) -> None:
+        self.frame_s = frame_s
+        self.forward_limit_s = forward_limit_s
+        self.backward_slack_s = backward_slack_s
+        self.offset = 0.0
+        self.latest: float | None = None  # latest raw time of the current segment
+        self.discontinuities: list[Discontinuity] = []
+
+    def __call__(self, raw: float) -> float:
+        """The continuous time of a frame (or packet) whose raw time is ``raw``."""
+        if self.latest is not None:
+            step = raw - self.latest
+            forward = self.forward_limit_s is not None and step > self.forward_limit_s
+            if forward or step < -self.backward_slack_s:
+                position = self.latest + self.offset + self.frame_s
+                self.discontinuities.append(Discontinuity(position, step))
+                self.offset = position - raw
+                self.latest = raw
+        self.latest = raw if self.latest is None else max(self.latest, raw)
+        return raw + self.offset

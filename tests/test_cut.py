@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from cli import highlight
 from highlighter.cut.selection import NothingSelectedError, SelectionSettings, Window, merge_windows, select_windows
 from highlighter.smooth import Event
-from tests.conftest import sample
+from tests.conftest import SHARED_DATA, sample
 
 FPS = 25.0
 SIZE = dict(width=160, height=120)
@@ -337,3 +337,30 @@ def test_format_from_suffix_or_option(single, tmp_path):
     out = tmp_path / "chapters.meta"
     assert run("cut", single, "-o", out, "--format", "ffmeta", "-q").exit_code == 0
     assert out.read_text().startswith(";FFMETADATA1")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "broadcast-clip-360p.mp4").exists(), reason="../shared/data is absent")
+def test_reel_of_the_real_broadcast_clip_shows_the_sampler_s_frames(tmp_path):
+    """The clip has an edit list (decord alone would be 1.7 s late): the reel's frames are the frames the
+    sampler shows at the window times."""
+    import numpy as np
+
+    from highlighter.video import FrameSampler
+
+    video = SHARED_DATA / "broadcast-clip-360p.mp4"
+    events = write_events(tmp_path / "clip.events.json", video, 22.133,
+                          [("goal", 5.0, 0.9, None), ("card", 17.0, 0.8, None)])
+    out = tmp_path / "clip.mp4"
+    assert run("cut", events, "-o", out, "--before", "2", "--after", "3", "-q").exit_code == 0
+    durations = stream_durations(out)
+    assert durations["v"] == pytest.approx(10.0, abs=2 / 30) and abs(durations["a"] - durations["v"]) <= 0.05
+
+    def frames(path):
+        return {round(float(t), 3): image.astype(int) for batch in FrameSampler(path, fps=30, size=96, decoder="pyav")
+                for t, image in zip(batch.times, batch.images)}
+
+    source, reel = frames(video), frames(out)
+    for reel_time, source_time in ((0.0, 3.0), (2.0, 5.0), (5.0, 15.0), (7.0, 17.0)):
+        shown = reel[min(reel, key=lambda t: abs(t - reel_time))]
+        best = min(source, key=lambda t: np.abs(source[t] - shown).mean())
+        assert best == pytest.approx(source_time, abs=0.04)

@@ -17,10 +17,6 @@ from highlighter.smooth import Event
 from highlighter.soccernet import read_json
 from highlighter.spotting_files import parse_events
 
-#: highlight class of each label that SoccerNet's results_spotting.json uses
-SOCCERNET_CLASSES = {"Goal": "goal", "Card": "card", "Substitution": "substitution"}
-
-
 @dataclass
 class EventsDocument:
     """One tagged input: where its video was, what tagged it, and its events sorted by half and time."""
@@ -94,9 +90,11 @@ def _from_csv(path: Path) -> EventsDocument:
 
 
 def _from_soccernet(data: dict, where: str) -> EventsDocument:
+    from highlighter.export import SOCCERNET_NAMES  # (imports PyTorch: only for this rare input)
     from highlighter.soccernet import parse_predictions
 
-    events = [Event(SOCCERNET_CLASSES.get(s.label, s.label.lower()), s.position_ms / 1000, s.position_ms / 1000,
+    classes = {name: cls for cls, name in SOCCERNET_NAMES.items()}
+    events = [Event(classes.get(s.label, s.label.lower()), s.position_ms / 1000, s.position_ms / 1000,
                     s.position_ms / 1000, s.confidence, s.half) for s in parse_predictions(data, where)]
     return EventsDocument(where=where, video=None, duration_s=None, events=_sorted(events))
 

@@ -215,7 +215,7 @@ def _player(content: PageContent) -> str:
         sources = "".join(f"<li>{'half ' + str(h) + ': ' if h else ''}<code>{e(urllib.parse.unquote(link))}</code></li>"
                           for h, link in content.video_links.items())
         return (f'<h2>Video</h2><video id="player" controls preload="metadata" src="{e(first)}"></video>'
-                f'<p class="now" id="now">Click an event to play it.</p>'
+                f'<p class="now" id="now">Click an event to play it from just before it.</p>'
                 f'<p class="muted">Linked from this page (move them together):</p><ul class="muted">{sources}</ul>')
     where = videos.source if videos is not None else (document.video or "not recorded in the events file")
     return (f'<h2>Video</h2><div class="novideo">The video cannot be played from this page. '

@@ -147,23 +147,29 @@ def _legend(document: EventsDocument) -> str:
     ) + "<span style=\"--c:#94a3b8\">events: dots at their confidence</span></div>"
 
 
+def _halves(content: PageContent) -> list[int | None]:
+    """The chart panels: the videos' halves, else the halves the events and curves name."""
+    if content.videos is not None:
+        return [v.half for v in content.videos.halves]
+    named = {ev.half for ev in content.document.events} | {p.half for p in content.panels}
+    return sorted(named, key=lambda h: h or 0) or [None]
+
+
 def _curves(content: PageContent) -> str:
     document = content.document
     numbered = list(enumerate(document.events, 1))
-    halves = sorted({ev.half for ev in document.events} | {p.half for p in content.panels}, key=lambda h: h or 0)
-    if content.videos is not None:
-        halves = [v.half for v in content.videos.halves]
-    halves = halves or [None]
+    halves = _halves(content)
+    single = len(halves) == 1
     parts = []
     for half in halves:
-        panel = next((p for p in content.panels if p.half == half or len(halves) == 1), None)
+        panel = next((p for p in content.panels if p.half == half or single), None)
+        events = [(n, ev) for n, ev in numbered if ev.half == half or single]
         if content.videos is not None:
             duration = content.videos.half(half).info.duration_s
         elif panel is not None and len(panel.times):
             duration = float(panel.times[-1])
-        else:
-            duration = max([ev.time_s for _, ev in numbered if ev.half == half] + [document.duration_s or 0.0, 60.0])
-        events = [(n, ev) for n, ev in numbered if ev.half == half or len(halves) == 1]
+        else:  # no video, no curves: long enough for the events (and the recorded duration of a single video)
+            duration = max([ev.time_s for _, ev in events] + [document.duration_s or 0.0 if single else 0.0, 60.0])
         title = f"Half {half}" if half else "Whole video"
         parts.append(f"<h3>{e(title)}</h3>" + svg_panel(title, duration, events, document.classes, panel))
     if not content.panels:

@@ -79,10 +79,12 @@ def _reencode(windows: list[Window], videos: MatchVideos, partial: Path, contain
     inputs: list[str] = []
     for window in windows:
         fps = videos.half(window.half).info.avg_fps
-        first, end = window.frames(fps)
-        # seek a quarter frame before the first frame's time: exact seeking keeps frames from there on
-        inputs += ["-ss", f"{max((first - 0.25) / fps, 0.0):.6f}", "-t", f"{(end - first) / fps:.6f}",
-                   "-i", str(videos.half(window.half).path)]
+        if fps > 0:  # seek a quarter frame before the first frame's time: exact seeking keeps frames from there on
+            first, end = window.frames(fps)
+            start, duration = max((first - 0.25) / fps, 0.0), (end - first) / fps
+        else:  # frame rate unknown: the window's own times
+            start, duration = window.start_s, window.duration_s
+        inputs += ["-ss", f"{start:.6f}", "-t", f"{duration:.6f}", "-i", str(videos.half(window.half).path)]
     chains, images = [], []
     for number, window in enumerate(windows):
         chain = f"[{number}:v:0]scale={width}:{height},setsar=1,format=yuv420p"

@@ -21,6 +21,8 @@ YOUTUBE_MIN_CHAPTERS, YOUTUBE_MIN_CHAPTER_S = 3, 10
 #: frame rates CMX 3600 timecode can count (29.97 and 59.94 as drop-frame)
 TIMECODE_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0)
 DROP_FRAME_RATES = (29.97, 59.94)
+#: the exact rates behind the NTSC names
+NTSC_RATES = {23.976: 24000 / 1001, 29.97: 30000 / 1001, 59.94: 60000 / 1001}
 
 
 class TimelineError(HighlighterError):
@@ -139,7 +141,7 @@ def edl_rate(fps: float) -> float:
     """The timecode rate of a video's frame rate, or a one-line error for rates CMX 3600 cannot count."""
     for rate in TIMECODE_RATES:
         if abs(fps - rate) < 0.01:
-            return 30000 / 1001 if rate == 29.97 else 60000 / 1001 if rate == 59.94 else 24000 / 1001 if rate == 23.976 else rate
+            return NTSC_RATES.get(rate, rate)
     raise TimelineError(f"the video runs at {fps:.3f} fps: CMX 3600 timecode counts only "
                         f"{', '.join(f'{r:g}' for r in TIMECODE_RATES)} fps (convert it, or use another format)")
 

@@ -15,7 +15,7 @@ from highlighter.config import load_defaults
 from highlighter.cut.formats import CAPTION_RENDERERS, CUT_FORMATS, CUT_TIMELINES
 from highlighter.errors import HighlighterError
 from highlighter.labels import BUILT_IN_MAPS
-from highlighter.options import BALANCING, FORMATS, IMAGE_FORMATS, LOSSES, MODES
+from highlighter.options import BALANCING, FORMATS, IMAGE_FORMATS, LOSSES, MODES, PRECISIONS
 from highlighter.progress import make_progress
 from highlighter.video import DECODERS, SAMPLING_MODES
 
@@ -275,6 +275,9 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.")
 @click.option("--batch-size", type=int, help="Frames per model call.")
 @click.option("--device", help="auto | cpu | cuda.")
+@click.option("--precision", type=click.Choice(PRECISIONS),
+              help="Model precision: auto = bf16 where the CPU or GPU computes it natively, else fp32 (CPU) or fp16 (GPU).")
+@click.option("--compile/--no-compile", help="torch.compile the model (pays on long GPU runs).")
 @click.option("--zero-shot", is_flag=True, help="No checkpoint: a pretrained open_clip model with the prompts.")
 @click.option("--model", help="open_clip model for --zero-shot.")
 @click.option("--pretrained", help="Pretrained tag or weights file for --zero-shot.")
@@ -289,9 +292,9 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
               help="Also write NAME.report.html beside the events file: the review page (`highlight report`).")
 @quiet_option
 def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, fps: float, sampling: str, decoder: str,
-        batch_size: int, device: str, zero_shot: bool, model: str, pretrained: str, classes: str, window: float,
-        threshold: float, nms: float | None, scores: Path | None, plot: Path | None, report: bool,
-        quiet: bool) -> None:
+        batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str, pretrained: str,
+        classes: str, window: float, threshold: float, nms: float | None, scores: Path | None, plot: Path | None,
+        report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
 
     Each VIDEO is a video file or a SoccerNet game folder (1_*.mkv and 2_*.mkv, tagged half by half).
@@ -308,9 +311,10 @@ def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, f
     smoother = SmootherParams(window_s=window, threshold=threshold,
                               low_threshold=ctx.default_map.get("low_threshold", threshold / 2), nms_s=nms_windows)
     settings = TagSettings(fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size, device=device,
-                           smoother=smoother)
+                           precision=precision, compile=compile, smoother=smoother)
     classifier, model_info = load_model(ModelChoice(weights, zero_shot, model,
-                                                    None if str(pretrained).lower() == "none" else pretrained, classes))
+                                                    None if str(pretrained).lower() == "none" else pretrained, classes),
+                                        settings.model_dtype())
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
         tagger = Tagger(classifier, model_info, settings, progress)
 
@@ -547,13 +551,15 @@ def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str,
 @click.option("--split", type=click.Choice(["all", "train", "val", "test"]), default="all", show_default=True,
               help="Only the games the checkpoint used for this split.")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="Model precision: auto = bf16 where the CPU or GPU computes it natively, else fp32 (CPU) or fp16 (GPU).")
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--cache-dir", default="~/.cache/highlighter/frames", show_default=True,
               help="Cache of frames sampled from videos.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @quiet_option
-def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: str, batch_size: int, cache_dir: str,
-                as_json: bool, quiet: bool) -> None:
+def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: str, precision: str, batch_size: int,
+                cache_dir: str, as_json: bool, quiet: bool) -> None:
     """Frame classification scores of CHECKPOINT on SoccerNet-style DATA (v3 frames, v2 videos):
     accuracy, balanced accuracy, macro-F1, per-class precision/recall and the confusion matrix, one
     prediction per image against its own label."""
@@ -562,7 +568,8 @@ def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: st
 
     setup_logging(quiet or as_json)
     with make_progress("img", quiet=quiet or as_json, console=stderr) as progress:
-        report, games = evaluate_frames(checkpoint, list(data), split, device, batch_size, cache_dir, progress)
+        report, games = evaluate_frames(checkpoint, list(data), split, device, batch_size, cache_dir, progress,
+                                        precision)
     if as_json:
         click.echo(json.dumps({"games": games, **report.to_dict()}, indent=2))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import open_clip
@@ -11,7 +12,7 @@ from rich.progress import Progress
 
 from highlighter.data.dataset import FrameDataset, collect_records
 from highlighter.data.soccernet_v2 import VideoFrameSettings
-from highlighter.device import autocast, resolve_device
+from highlighter.device import autocast, inference_dtype, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.metrics import ClassificationReport, classification_report
@@ -20,14 +21,20 @@ from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
 
 @torch.no_grad()
 def evaluate_classifier(classifier: HighlightClassifier, loader: torch.utils.data.DataLoader, device: torch.device,
-                        progress: Progress | None = None, description: str = "evaluate") -> ClassificationReport:
-    """One prediction per image against its own label: loss, accuracy, balanced accuracy, macro-F1."""
+                        progress: Progress | None = None, description: str = "evaluate",
+                        mixed: bool = True) -> ClassificationReport:
+    """One prediction per image against its own label: loss, accuracy, balanced accuracy, macro-F1.
+
+    ``mixed``: training's mixed precision (``autocast`` over fp32 weights); else the inputs take the dtype
+    the weights were cast to (``--precision``) and nothing is autocast.
+    """
     classifier.eval()
+    dtype = next(classifier.parameters()).dtype
     logits_all, targets_all = [], []
     task = progress.add_task(description, total=len(loader.dataset)) if progress else None
     for images, targets in loader:
-        with autocast(device):
-            logits = classifier(images.to(device, non_blocking=True))
+        with autocast(device) if mixed else contextlib.nullcontext():
+            logits = classifier(images.to(device, dtype, non_blocking=True))
         logits_all.append(logits.float().cpu())
         targets_all.append(targets)
         if task is not None:
@@ -53,11 +60,12 @@ def checkpoint_label_map(folder: str | Path) -> LabelMap:
 
 def evaluate_frames(checkpoint: str | Path, data: list[str | Path], split: str = "all", device: str = "auto",
                     batch_size: int = 64, cache_dir: str | Path = "~/.cache/highlighter/frames",
-                    progress: Progress | None = None) -> tuple[ClassificationReport, int]:
-    """Metrics of ``checkpoint`` on every image under ``data`` (or only the games of one of its splits);
-    returns the report and the number of games."""
+                    progress: Progress | None = None, precision: str = "auto") -> tuple[ClassificationReport, int]:
+    """Metrics of ``checkpoint`` on every image under ``data`` (or only the games of one of its splits)
+    with the model in ``precision`` (see ``highlighter.device.inference_dtype``); returns the report and
+    the number of games."""
     torch_device = resolve_device(device)
-    classifier = load_checkpoint(checkpoint, torch_device)
+    classifier = load_checkpoint(checkpoint, torch_device, inference_dtype(precision, torch_device))
     label_map = checkpoint_label_map(checkpoint)
     spec = classifier.spec
     training = spec.extra.get("training", {})
@@ -75,4 +83,5 @@ def evaluate_frames(checkpoint: str | Path, data: list[str | Path], split: str =
     transform = open_clip.image_transform(spec.image_size, is_train=False, mean=spec.mean, std=spec.std)
     dataset = FrameDataset(records, label_map, list(spec.classes), transform)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
-    return evaluate_classifier(classifier, loader, torch_device, progress), len({r.game for r in records})
+    report = evaluate_classifier(classifier, loader, torch_device, progress, mixed=False)
+    return report, len({r.game for r in records})

@@ -12,12 +12,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import open_clip
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 from torch import nn
 
 from highlighter import __version__
@@ -48,6 +49,16 @@ class ClassifierSpec:
     mean: list[float]
     std: list[float]
     extra: dict[str, Any] = field(default_factory=dict)  # label map, training config, metrics, data summary
+
+    def transform(self, train: bool = False) -> Callable[[Any], torch.Tensor]:
+        """The model's own preprocessing of a PIL image (resize, crop, normalise); for training with a
+        random horizontal flip first."""
+        evaluation = open_clip.image_transform(self.image_size, is_train=False, mean=self.mean, std=self.std)
+        if not train:
+            return evaluation
+        from torchvision import transforms
+
+        return transforms.Compose([transforms.RandomHorizontalFlip(), evaluation])
 
 
 class HighlightClassifier(nn.Module):
@@ -182,8 +193,14 @@ def read_spec(folder: str | Path) -> ClassifierSpec:
         raise CheckpointError(f"{meta_path}: malformed checkpoint metadata ({exc})") from None
 
 
-def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> HighlightClassifier:
-    """Rebuild a classifier from its folder, offline (the architecture comes from the saved config)."""
+def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu",
+                    dtype: torch.dtype | None = None) -> HighlightClassifier:
+    """Rebuild a classifier from its folder, offline (the architecture comes from the saved config).
+
+    The model is built without initialising it (on the meta device) and takes the saved tensors one at
+    a time, each cast to ``dtype`` if given (the file stays fp32): memory peaks at one copy of the
+    weights in their final precision.
+    """
     folder = Path(folder)
     spec = read_spec(folder)
     if open_clip.get_model_config(spec.model) != spec.model_config:
@@ -191,16 +208,22 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> H
             path = Path(scratch) / f"{spec.model}.json"
             path.write_text(json.dumps(spec.model_config))
             open_clip.add_model_config(path)
-    with _random_init_is_intended():  # the weights come from the checkpoint below
-        visual = open_clip.create_model(spec.model, pretrained=None).visual
-    weights = load_file(str(folder / WEIGHTS_FILE))
-    head = weights.get("head.weight")
-    if head is None or head.shape[0] != len(spec.classes):
-        raise CheckpointError(f"{folder}: weights do not match its {len(spec.classes)} classes")
-    classifier = HighlightClassifier(visual, head, spec)
-    state = {k: v for k, v in weights.items() if k in classifier.state_dict()}
+    with safe_open(str(folder / WEIGHTS_FILE), framework="pt") as weights:
+        names = set(weights.keys())
+        head = weights.get_tensor("head.weight") if "head.weight" in names else None
+        if head is None or head.shape[0] != len(spec.classes):
+            raise CheckpointError(f"{folder}: weights do not match its {len(spec.classes)} classes")
+        with _random_init_is_intended(), torch.device("meta"):  # the weights come from the file below
+            classifier = HighlightClassifier(open_clip.create_model(spec.model, pretrained=None, device="meta").visual,
+                                             head, spec)
+        state = {name: _cast(weights.get_tensor(name), dtype) for name in classifier.state_dict() if name in names}
     try:
-        classifier.load_state_dict(state, strict=True)
+        classifier.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{folder}: weights do not fit {spec.model}: {str(exc).splitlines()[0]}") from None
     return classifier.to(device).eval()
+
+
+def _cast(tensor: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """Floating-point tensors in ``dtype`` (if given); others as they are."""
+    return tensor.to(dtype) if dtype is not None and tensor.is_floating_point() else tensor

@@ -11,3 +11,5 @@ MODES = ("probe", "finetune", "lp-ft")
 LOSSES = ("ce", "contrastive")
 #: ways to balance rare classes in training
 BALANCING = ("sampler", "loss", "none")
+#: numeric precision of inference (`highlight tag`, `highlight eval-frames`); auto picks per device
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")

@@ -1,22 +1,35 @@
 """Batched inference: every sampled frame of a video through the classifier, on the GPU when there is one.
 
-Decoding runs ahead in the sampler's background thread while the model scores the previous batch. On
-CUDA: pinned host memory, non-blocking copies, normalisation on the device, channels_last and
-bf16/fp16 autocast. On CPU: all cores.
+Decoding runs ahead in the sampler's background thread while the model scores the previous batch. The
+model runs in one precision throughout (its weights and inputs cast to bf16, fp16 or fp32; see
+``highlighter.device.inference_dtype``); the softmax is fp32. Inputs go through buffers made once: on
+CUDA one pinned host buffer and a side stream whose non-blocking copy of batch n+1 overlaps the model on
+batch n.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
+from typing import TypeVar
 
 import numpy as np
 import torch
 from rich.progress import Progress
+from torch import nn
 
+from highlighter.device import inference_dtype
 from highlighter.model import HighlightClassifier
-from highlighter.device import autocast
 from highlighter.video import FrameSampler
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+#: Decode a game's halves at the same time only with at least this many cores: on fewer, two decoders
+#: and the model fight over them and the second decoder's buffers only add memory.
+CONCURRENT_DECODE_MIN_CORES = 8
 
 
 @dataclass
@@ -28,46 +41,161 @@ class ScoreCurves:
     probabilities: np.ndarray  # (N, C) softmax
 
 
-class FrameScorer:
-    """Turns batches of uint8 RGB frames into class probabilities."""
+def is_convolutional(model: nn.Module) -> bool:
+    """True for towers built of convolutions (ResNets, ConvNeXts), where channels_last pays; a ViT has one
+    (its patch embedding) and gains nothing from it."""
+    return sum(isinstance(module, nn.Conv2d) for module in model.modules()) > 1
 
-    def __init__(self, classifier: HighlightClassifier, device: torch.device) -> None:
+
+class FrameScorer:
+    """Turns batches of uint8 RGB frames into class probabilities.
+
+    ``classifier`` is moved to ``device`` and cast to the precision in place. ``compile`` wraps it in
+    ``torch.compile``, which then always sees full batches (the last one padded) so it compiles once.
+    """
+
+    def __init__(self, classifier: HighlightClassifier, device: torch.device, precision: str = "auto",
+                 compile: bool = False) -> None:
         self.device = device
-        self.classifier = classifier.to(device).eval()
+        self.dtype = inference_dtype(precision, device)
+        self.memory_format = torch.channels_last if is_convolutional(classifier.visual) else torch.contiguous_format
+        self.classifier = classifier.to(device=device, dtype=self.dtype, memory_format=self.memory_format).eval()
+        self.model = torch.compile(self.classifier) if compile else self.classifier
+        self.compiled = compile
         spec = classifier.spec
-        self.mean = torch.tensor(spec.mean, device=device).view(1, 3, 1, 1) * 255
-        self.std = torch.tensor(spec.std, device=device).view(1, 3, 1, 1) * 255
-        if device.type == "cuda":
-            self.classifier = self.classifier.to(memory_format=torch.channels_last)
-        else:
+        mean, std = torch.tensor(spec.mean), torch.tensor(spec.std)
+        # (x / 255 - mean) / std as one multiply-add, in fp32 before the cast to the model's precision
+        self.scale = (1 / (255 * std)).view(1, 3, 1, 1).to(device)
+        self.shift = (-mean / std).view(1, 3, 1, 1).to(device)
+        self.capacity = 0
+        if device.type == "cpu":
             torch.set_num_threads(len(os.sched_getaffinity(0)))
+        else:
+            self.copy_stream = torch.cuda.Stream(device)
+            self.copied = torch.cuda.Event()  # the host buffer's batch is on the device
+            self.consumed = torch.cuda.Event()  # the device's uint8 buffer is free again
+
+    @property
+    def classes(self) -> list[str]:
+        """The classes, in the order of the probability columns."""
+        return list(self.classifier.spec.classes)
+
+    def _reserve(self, rows: int, size: int) -> None:
+        """Make the input buffers (once; again only for a larger batch than any before)."""
+        if rows <= self.capacity:
+            return
+        self.normalised = torch.zeros((rows, 3, size, size), dtype=torch.float32, device=self.device)
+        self.inputs = (self.normalised if self.dtype == torch.float32 and self.memory_format == torch.contiguous_format
+                       else torch.zeros_like(self.normalised, dtype=self.dtype, memory_format=self.memory_format))
+        if self.device.type == "cuda":
+            self.host = torch.empty((rows, size, size, 3), dtype=torch.uint8, pin_memory=True)
+            self.frames = torch.empty_like(self.host, device=self.device)
+            self.results = [torch.empty((rows, len(self.classes)), dtype=torch.float32, pin_memory=True)
+                            for _ in range(2)]
+        self.capacity = rows
+
+    def _upload(self, images: np.ndarray) -> torch.Tensor:
+        """The batch as a uint8 tensor on the device: on CUDA through the pinned buffer and the side
+        stream, the model's stream waiting for the copy (not the host)."""
+        if self.device.type != "cuda":
+            return torch.from_numpy(images)
+        rows = len(images)
+        self.copied.synchronize()  # the previous batch has left the host buffer
+        np.copyto(self.host[:rows].numpy(), images)
+        with torch.cuda.stream(self.copy_stream):
+            self.copy_stream.wait_event(self.consumed)
+            self.frames[:rows].copy_(self.host[:rows], non_blocking=True)
+            self.copied.record()
+        torch.cuda.current_stream(self.device).wait_event(self.copied)
+        return self.frames[:rows]
+
+    def _launch(self, images: np.ndarray, slot: int) -> torch.Tensor:
+        """Queue one batch: copy, normalise, model, softmax. On CUDA this returns before the GPU is done,
+        with the probabilities bound for pinned result buffer ``slot``."""
+        rows = len(images)
+        self._reserve(rows, images.shape[1])
+        cuda = self.device.type == "cuda"
+        torch.mul(self._upload(images).permute(0, 3, 1, 2), self.scale, out=self.normalised[:rows])
+        self.normalised[:rows].add_(self.shift)
+        if cuda:
+            self.consumed.record()
+        if self.inputs is not self.normalised:
+            self.inputs[:rows].copy_(self.normalised[:rows])
+        logits = self.model(self.inputs[:self.capacity if self.compiled else rows])[:rows]
+        probabilities = torch.softmax(logits.float(), dim=1)
+        if not cuda:
+            return probabilities
+        return self.results[slot][:rows].copy_(probabilities, non_blocking=True)
 
     @torch.inference_mode()
+    def score(self, batches: Iterable[tuple[T, np.ndarray]]) -> Iterator[tuple[T, np.ndarray]]:
+        """``(key, (B, S, S, 3) uint8 RGB)`` in, ``(key, (B, C) float32 probabilities)`` out, in order.
+
+        On CUDA batch n's results are read only after batch n+1 is queued, so the GPU never waits for the
+        host between batches.
+        """
+        pending: tuple[T, torch.Tensor, torch.cuda.Event] | None = None
+        for slot, (key, images) in enumerate(batches):
+            probabilities = self._launch(images, slot % 2)
+            if self.device.type != "cuda":
+                yield key, probabilities.numpy()
+                continue
+            done = torch.cuda.Event()
+            done.record()
+            if pending is not None:
+                yield self._collect(*pending)
+            pending = key, probabilities, done
+        if pending is not None:
+            yield self._collect(*pending)
+
+    @staticmethod
+    def _collect(key: T, probabilities: torch.Tensor, done: torch.cuda.Event) -> tuple[T, np.ndarray]:
+        done.synchronize()
+        return key, probabilities.numpy().copy()
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """(B, S, S, 3) uint8 -> (B, C) float32 probabilities."""
-        batch = torch.from_numpy(images)
-        if self.device.type == "cuda":
-            batch = batch.pin_memory()
-        batch = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
-        batch = (batch - self.mean) / self.std
-        if self.device.type == "cuda":
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        with autocast(self.device):
-            logits = self.classifier(batch)
-        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+        ((_, probabilities),) = self.score([(None, images)])
+        return probabilities
 
 
-def score_video(sampler: FrameSampler, scorer: FrameScorer, progress: Progress | None = None,
-                label: str | None = None) -> ScoreCurves:
-    """Score every sample of ``sampler``."""
-    times, probabilities = [], []
-    task = progress.add_task(label or f"tag {sampler.path.name}", total=sampler.expected_samples) if progress else None
-    for batch in sampler:
-        times.append(batch.times)
-        probabilities.append(scorer(batch.images))
+def interleave(streams: Mapping[K, Iterable[T]]) -> Iterator[tuple[K, T]]:
+    """``(key, item)`` taking one item from each stream in turn until all are exhausted."""
+    iterators = {key: iter(stream) for key, stream in streams.items()}
+    while iterators:
+        for key in list(iterators):
+            try:
+                yield key, next(iterators[key])
+            except StopIteration:
+                del iterators[key]
+
+
+def score_videos(samplers: Mapping[K, FrameSampler], scorer: FrameScorer, progress: Progress | None = None,
+                 labels: Mapping[K, str] | None = None, concurrent: bool | None = None) -> dict[K, ScoreCurves]:
+    """Score every sample of each sampler, through one model.
+
+    With ``concurrent`` the videos decode at the same time (each sampler's decoder runs in its own thread,
+    its batches taken in turn); by default only with ``CONCURRENT_DECODE_MIN_CORES`` cores or more.
+    """
+    if concurrent is None:
+        concurrent = len(samplers) > 1 and len(os.sched_getaffinity(0)) >= CONCURRENT_DECODE_MIN_CORES
+    tasks = {key: progress.add_task((labels or {}).get(key) or f"tag {sampler.path.name}",
+                                    total=sampler.expected_samples) if progress else None
+             for key, sampler in samplers.items()}
+    batches = (interleave(samplers) if concurrent
+               else chain.from_iterable(((key, batch) for batch in sampler) for key, sampler in samplers.items()))
+    times: dict[K, list[np.ndarray]] = {key: [] for key in samplers}
+    probabilities: dict[K, list[np.ndarray]] = {key: [] for key in samplers}
+    for (key, batch), scores in scorer.score(((key, batch), batch.images) for key, batch in batches):
+        times[key].append(batch.times)
+        probabilities[key].append(scores)
+        if tasks[key] is not None:
+            progress.advance(tasks[key], len(batch))
+    curves = {}
+    for key, task in tasks.items():
+        samples = sum(map(len, times[key]))
         if task is not None:
-            progress.advance(task, len(batch))
-    if task is not None:
-        progress.update(task, total=sum(map(len, times)), completed=sum(map(len, times)))
-    classes = list(scorer.classifier.spec.classes)
-    return ScoreCurves(classes, np.concatenate(times), np.concatenate(probabilities).astype(np.float32))
+            progress.update(task, total=samples, completed=samples)
+        curves[key] = ScoreCurves(scorer.classes, np.concatenate(times[key]),
+                                  np.concatenate(probabilities[key]).astype(np.float32))
+    return curves

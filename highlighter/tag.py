@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from rich.progress import Progress
 
 from highlighter.data.soccernet_v2 import half_videos
@@ -15,9 +16,9 @@ from highlighter.errors import HighlighterError
 from highlighter.export import TagResult, write_events, write_plot, write_scores
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
-from highlighter.score import FrameScorer, score_video
+from highlighter.score import FrameScorer, score_videos
 from highlighter.smooth import SmootherParams, find_events
-from highlighter.device import resolve_device
+from highlighter.device import inference_dtype, resolve_device
 from highlighter.video import FrameSampler
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,15 @@ class TagSettings:
     fps: float = 1.0
     sampling: str = "exact"
     decoder: str = "decord"
-    batch_size: int = 256
+    batch_size: int = 64
     device: str = "auto"
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16 (see highlighter.device.inference_dtype)
+    compile: bool = False  # torch.compile the model (pays on long GPU runs; compiling takes a while)
     smoother: SmootherParams = field(default_factory=SmootherParams)
+
+    def model_dtype(self) -> torch.dtype:
+        """The dtype of the model's weights and inputs: ``precision`` resolved on ``device``."""
+        return inference_dtype(self.precision, resolve_device(self.device))
 
 
 @dataclass
@@ -46,8 +53,9 @@ class ModelChoice:
     classes: str = "highlight"
 
 
-def load_model(choice: ModelChoice) -> tuple[HighlightClassifier, dict]:
-    """The classifier and the ``model`` block of the events JSON (name, checkpoint, sha256)."""
+def load_model(choice: ModelChoice, dtype: torch.dtype | None = None) -> tuple[HighlightClassifier, dict]:
+    """The classifier (a checkpoint's weights cast to ``dtype`` as they load) and the ``model`` block of
+    the events JSON (name, checkpoint, sha256)."""
     if choice.zero_shot:
         label_map = load_label_map(choice.classes)
         classes = [BACKGROUND] + [c for c in label_map.classes if c != BACKGROUND]
@@ -55,9 +63,12 @@ def load_model(choice: ModelChoice) -> tuple[HighlightClassifier, dict]:
         return classifier.eval(), {"name": choice.model, "pretrained": choice.pretrained, "checkpoint": None,
                                    "sha256": None}
     folder = Path(choice.weights)
-    classifier = load_checkpoint(folder)
-    digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest()
-    return classifier, {"name": classifier.spec.model, "checkpoint": str(folder), "sha256": digest}
+    classifier = load_checkpoint(folder, dtype=dtype)
+    digest = hashlib.sha256()
+    with open(folder / WEIGHTS_FILE, "rb") as weights:  # in pieces: the file can be larger than the model in bf16
+        while chunk := weights.read(1 << 24):
+            digest.update(chunk)
+    return classifier, {"name": classifier.spec.model, "checkpoint": str(folder), "sha256": digest.hexdigest()}
 
 
 def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]]:
@@ -82,25 +93,26 @@ class Tagger:
                  progress: Progress | None = None) -> None:
         self.settings = settings
         self.device = resolve_device(settings.device)
-        self.scorer = FrameScorer(classifier, self.device)
+        self.scorer = FrameScorer(classifier, self.device, settings.precision, settings.compile)
         self.model_info = model_info
         self.progress = progress
 
     def tag(self, source: Path, videos: dict[int | None, Path]) -> TagResult:
-        """Events of one input (a video, or a game's halves)."""
+        """Events of one input (a video, or a game's halves, decoded at the same time where the machine
+        has the cores for it)."""
         started = time.perf_counter()
         settings = self.settings
         size = self.scorer.classifier.spec.image_size
-        curves, events, duration = [], [], 0.0
-        for half, video in videos.items():
-            sampler = FrameSampler(video, fps=settings.fps, size=size, decoder=settings.decoder,
-                                   sampling=settings.sampling, batch_size=settings.batch_size)
-            label = f"tag {source.name}" + (f" half {half}" if half else "")
-            scored = score_video(sampler, self.scorer, self.progress, label)
-            curves.append((half, scored))
-            events += find_events(scored.times, scored.probabilities, scored.classes, settings.smoother, half)
-            duration += sampler.info.duration_s
-        classes = list(self.scorer.classifier.spec.classes)
+        samplers = {half: FrameSampler(video, fps=settings.fps, size=size, decoder=settings.decoder,
+                                       sampling=settings.sampling, batch_size=settings.batch_size)
+                    for half, video in videos.items()}
+        labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}
+        scored = score_videos(samplers, self.scorer, self.progress, labels)
+        curves = list(scored.items())
+        events = [event for half, c in curves
+                  for event in find_events(c.times, c.probabilities, c.classes, settings.smoother, half)]
+        duration = sum(sampler.info.duration_s for sampler in samplers.values())
+        classes = self.scorer.classes
         return TagResult(str(source), duration, settings.fps, self.model_info, classes, events, curves,
                          time.perf_counter() - started)
 

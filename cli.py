@@ -20,6 +20,10 @@ from highlighter.progress import make_progress
 from highlighter.video import DECODERS, SAMPLING_MODES
 
 stdout = Console()
+DECODER_HELP = (
+    "auto: per file, the fastest decoder that is frame-exact on it; decord or pyav force one (decord gives way "
+    "to pyav, with a warning, where it is not exact)."
+)
 stderr = Console(stderr=True)
 
 
@@ -42,6 +46,7 @@ def setup_logging(quiet: bool) -> None:
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (no progress bars).")
+decoder_option = click.option("--decoder", type=click.Choice(DECODERS), help=DECODER_HELP)
 
 
 @click.group(cls=HighlightGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -63,7 +68,7 @@ def highlight(ctx: click.Context, config: str | None) -> None:
               help="Folder for the images and frames.csv (created if missing).")
 @click.option("--fps", type=float, help="Frames sampled per second of video.")
 @click.option("--size", type=int, help="Side of the square image: short-side resize, centre crop.")
-@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.")
+@decoder_option
 @click.option("--sampling", type=click.Choice(SAMPLING_MODES),
               help="exact: the frame on screen at every tick; keyframes: key frames only (fast).")
 @click.option("--image-format", type=click.Choice(IMAGE_FORMATS), help="Image file format.")
@@ -76,10 +81,12 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
     Times are the frames' presentation timestamps relative to the first frame, read from the video.
     """
     from highlighter.frames import export_frames
-    from highlighter.video import FrameSampler
+    from highlighter.video import STALL_TIMEOUT_S, FrameSampler
 
     setup_logging(quiet)
-    sampler = FrameSampler(video, fps=fps, size=size, decoder=decoder, sampling=sampling, batch_size=batch_size)
+    stall_timeout_s = click.get_current_context().default_map.get("stall_timeout_s", STALL_TIMEOUT_S)
+    sampler = FrameSampler(video, fps=fps, size=size, decoder=decoder, sampling=sampling, batch_size=batch_size,
+                           stall_timeout_s=stall_timeout_s)
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
         table = export_frames(sampler, out_dir, image_format=image_format, progress=progress)
     if not quiet:
@@ -92,15 +99,18 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
 @click.option("--fps", type=float, help="Sampling rate for the sample count.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def info(video: Path, fps: float, as_json: bool) -> None:
-    """Describe a video: codec, resolution, frame rate and whether it varies, duration, start time,
-    key-frame interval (from a scan of the packets, no decoding) and how many frames sampling yields."""
+    """Describe a video: codec, resolution, sample and display aspect, rotation, frame rate and whether it
+    varies, duration, start time, key-frame interval and timestamp jumps (from a scan of the packets, no
+    decoding), how many frames sampling yields, and the decoder `--decoder auto` picks."""
     from highlighter.report import video_info_table
-    from highlighter.video import probe
+    from highlighter.video import choose_backend, probe
 
     setup_logging(quiet=as_json)
     details = probe(video, scan_packets=True)
     if as_json:
-        click.echo(json.dumps({**details.to_dict(), "fps": fps, "samples": details.samples_at(fps)}, indent=2))
+        auto, unfit = choose_backend("auto", details)
+        click.echo(json.dumps({**details.to_dict(), "fps": fps, "samples": details.samples_at(fps),
+                               "auto_decoder": auto, "decord_unfit": unfit}, indent=2))
     else:
         stdout.print(video_info_table(details, fps))
 
@@ -225,13 +235,14 @@ def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | No
 @click.option("--device", help="auto | cpu | cuda.")
 @click.option("--workers", type=int, help="DataLoader worker processes.")
 @click.option("--frame-fps", type=float, help="Frames per second drawn from v2 videos.")
+@decoder_option
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache of frames sampled from videos.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed epoch.")
 @quiet_option
 def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classes: str, prompts: str | None,
           mode: str, loss: str, epochs: int, probe_epochs: int, lr: float, probe_lr: float, batch_size: int,
           grad_accum: int, balance: str, wise_alpha: float | None, split: tuple[float, float, float],
-          split_file: dict | None, seed: int, device: str, workers: int, frame_fps: float, cache_dir: str,
+          split_file: dict | None, seed: int, device: str, workers: int, frame_fps: float, decoder: str, cache_dir: str,
           resume: bool, quiet: bool) -> None:
     """Fine-tune an open_clip CLIP model into the goal / card / substitution / background classifier.
 
@@ -248,7 +259,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
         pretrained=None if str(pretrained).lower() == "none" else pretrained, classes=classes, prompts=prompts,
         mode=mode, loss=loss, epochs=epochs, probe_epochs=probe_epochs, lr=lr, probe_lr=probe_lr,
         batch_size=batch_size, grad_accum=grad_accum, balance=balance, wise_alpha=wise_alpha, split=tuple(split),
-        split_games=split_file, seed=seed, device=device, workers=workers, frame_fps=frame_fps,
+        split_games=split_file, seed=seed, device=device, workers=workers, frame_fps=frame_fps, decoder=decoder,
         cache_dir=cache_dir, resume=resume)
 
     def show_epoch(row: dict, report) -> None:
@@ -272,7 +283,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.option("--format", type=click.Choice(FORMATS), help="Events file format.")
 @click.option("--fps", type=float, help="Frames scored per second of video.")
 @click.option("--sampling", type=click.Choice(SAMPLING_MODES), help="exact or keyframes (fast).")
-@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library.")
+@decoder_option
 @click.option("--batch-size", type=int, help="Frames per model call.")
 @click.option("--device", help="auto | cpu | cuda.")
 @click.option("--precision", type=click.Choice(PRECISIONS),
@@ -310,7 +321,9 @@ def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, f
     nms_windows = {"default": nms} if nms is not None else ctx.default_map.get("nms_s", {"default": 20.0})
     smoother = SmootherParams(window_s=window, threshold=threshold,
                               low_threshold=ctx.default_map.get("low_threshold", threshold / 2), nms_s=nms_windows)
-    settings = TagSettings(fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size, device=device,
+    settings = TagSettings(fps=fps, sampling=sampling, decoder=decoder,
+                           stall_timeout_s=ctx.default_map.get("stall_timeout_s", TagSettings.stall_timeout_s),
+                           batch_size=batch_size, device=device,
                            precision=precision, compile=compile, smoother=smoother)
     classifier, model_info = load_model(ModelChoice(weights, zero_shot, model,
                                                     None if str(pretrained).lower() == "none" else pretrained, classes),

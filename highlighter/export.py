@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class TagResult:
     events: list[Event]
     curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
     wall_s: float = 0.0
+    discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
 
     @property
     def frames(self) -> int:
@@ -58,9 +59,11 @@ def event_rows(events: list[Event]) -> list[dict]:
 
 
 def events_document(result: TagResult) -> dict:
-    """The events JSON: video, duration, fps, model, classes and events."""
+    """The events JSON: video, duration, fps, model, classes, events, and the timestamp jumps the
+    timeline was continued across (see ``FrameSampler.discontinuities``)."""
     return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
             "model": result.model, "classes": result.classes, "events": event_rows(result.events),
+            "discontinuities": result.discontinuities,
             "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from highlighter.evaluate import Evaluation
 from highlighter.export import TagResult, timecode
 from highlighter.metrics import ClassificationReport
-from highlighter.video import VideoInfo
+from highlighter.video import VideoInfo, choose_backend
 
 
 def _seconds(value: float | None) -> str:
@@ -22,10 +22,18 @@ def video_info_table(info: VideoInfo, fps: float) -> Table:
     table.add_column("field", style="bold")
     table.add_column("value")
     vfr = {None: "-", True: "yes (variable)", False: "no (constant)"}[info.variable_frame_rate]
+    display_width, display_height = info.display_size
+    jumps = "-" if info.discontinuities is None else str(len(info.discontinuities))
+    if info.discontinuities:
+        jumps += ": at " + ", ".join(f"{d.position_s:.1f} s ({d.jump_s:+.1f} s)" for d in info.discontinuities[:5])
+    decoder, decord_unfit = choose_backend("auto", info)
     rows = [
         ("container", info.container),
-        ("codec", info.codec),
+        ("codec", f"{info.codec} ({info.pixel_format}, {'interlaced' if info.interlaced else 'progressive'})"),
         ("resolution", f"{info.width}x{info.height}"),
+        ("sample / display aspect", f"{info.sample_aspect} / {info.display_aspect}"),
+        ("rotation", f"{info.rotation} degrees counter-clockwise" if info.rotation else "none"),
+        ("displayed size", f"{display_width}x{display_height}"),
         ("frame rate (average)", f"{info.avg_fps:.3f} fps"),
         ("frame rate varies", vfr),
         ("duration (declared)", _seconds(info.duration_s)),
@@ -34,7 +42,9 @@ def video_info_table(info: VideoInfo, fps: float) -> Table:
         ("frames (packets)", "-" if info.frame_count is None else str(info.frame_count)),
         ("key frames", "-" if info.keyframe_count is None else str(info.keyframe_count)),
         ("key-frame interval", _seconds(info.keyframe_interval_s)),
+        ("timestamp jumps", jumps),
         ("audio", "yes" if info.has_audio else "no"),
+        ("decoder (auto)", f"{decoder} ({decord_unfit or 'the faster one at this size'})"),
         (f"samples at {fps:g} fps", str(info.samples_at(fps))),
     ]
     for field, value in rows:

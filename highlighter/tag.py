@@ -19,7 +19,7 @@ from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifi
 from highlighter.score import FrameScorer, score_videos
 from highlighter.smooth import SmootherParams, find_events
 from highlighter.device import inference_dtype, resolve_device
-from highlighter.video import FrameSampler
+from highlighter.video import STALL_TIMEOUT_S, FrameSampler
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,8 @@ class TagSettings:
 
     fps: float = 1.0
     sampling: str = "exact"
-    decoder: str = "decord"
+    decoder: str = "auto"
+    stall_timeout_s: float = STALL_TIMEOUT_S
     batch_size: int = 64
     device: str = "auto"
     precision: str = "auto"  # auto | fp32 | bf16 | fp16 (see highlighter.device.inference_dtype)
@@ -104,17 +105,20 @@ class Tagger:
         settings = self.settings
         size = self.scorer.classifier.spec.image_size
         samplers = {half: FrameSampler(video, fps=settings.fps, size=size, decoder=settings.decoder,
-                                       sampling=settings.sampling, batch_size=settings.batch_size)
+                                       sampling=settings.sampling, batch_size=settings.batch_size,
+                                       stall_timeout_s=settings.stall_timeout_s)
                     for half, video in videos.items()}
         labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}
         scored = score_videos(samplers, self.scorer, self.progress, labels)
         curves = list(scored.items())
         events = [event for half, c in curves
                   for event in find_events(c.times, c.probabilities, c.classes, settings.smoother, half)]
-        duration = sum(sampler.info.duration_s for sampler in samplers.values())
+        duration = sum(sampler.info.length_s for sampler in samplers.values())
+        jumps = [{"half": half, **jump.to_dict()} for half, sampler in samplers.items()
+                 for jump in sampler.discontinuities]
         classes = self.scorer.classes
         return TagResult(str(source), duration, settings.fps, self.model_info, classes, events, curves,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, discontinuities=jumps)
 
 
 OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": "/results_spotting.json"}

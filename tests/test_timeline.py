@@ -2,7 +2,7 @@
 
 import pytest
 
-from highlighter.video.timeline import on_screen
+from highlighter.video.timeline import Clock, Discontinuity, on_screen
 from tests.conftest import on_screen_reference
 
 
@@ -48,3 +48,26 @@ def test_sub_second_rates_and_a_late_first_frame():
 def test_rejects_a_non_positive_rate():
     with pytest.raises(ValueError):
         pick([0.0], rate=0)
+
+
+def test_clock_continues_after_a_jump_back_one_frame_later():
+    clock = Clock(frame_s=0.04)
+    raw = [1.4 + n * 0.04 for n in range(5)] * 2  # two recordings one after the other
+    assert [round(clock(t), 2) for t in raw] == [round(1.4 + n * 0.04, 2) for n in range(10)]
+    assert clock.discontinuities == [Discontinuity(pytest.approx(1.6), pytest.approx(-0.16))]
+
+
+def test_clock_keeps_forward_holes_unless_the_format_allows_jumps():
+    raw = [0.0, 0.04, 30.0, 30.04]
+    assert [Clock(0.04)(t) for t in raw] == raw  # a hole of dropped frames stays a hole
+    splice = Clock(0.04, forward_limit_s=10.0)
+    assert [round(splice(t), 2) for t in raw] == [0.0, 0.04, 0.08, 0.12]
+    assert len(splice.discontinuities) == 1 and splice.discontinuities[0].jump_s == pytest.approx(29.96)
+    short_hole = Clock(0.04, forward_limit_s=10.0)
+    assert [short_hole(t) for t in [0.0, 5.0]] == [0.0, 5.0] and not short_hole.discontinuities
+
+
+def test_clock_allows_reordering_within_its_slack():
+    clock = Clock(0.04, backward_slack_s=1.0)  # packets in decode order: B-frames come after later frames
+    assert [clock(t) for t in [0.0, 0.12, 0.04, 0.08, 0.24]] == [0.0, 0.12, 0.04, 0.08, 0.24]
+    assert not clock.discontinuities

@@ -8,6 +8,7 @@ user to check a decoding set-up (``highlight testclip``).
 
 from __future__ import annotations
 
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
@@ -15,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from highlighter.errors import HighlighterError
-from highlighter.video.encode import encode_frames
+from highlighter.video.encode import encode_frames, ffmpeg_binary
 
 GRID = 4
 MAX_FRAMES = 2 ** (GRID * GRID)
@@ -96,9 +97,18 @@ def write_pattern_video(
     outputs += ["-c:v", codec, "-pix_fmt", pix_fmt, *codec_args]
     if gop is not None:
         outputs += ["-g", str(gop), "-sc_threshold", "0"]
-    if rotation:
-        outputs += ["-metadata:s:v:0", f"rotate={rotation % 360}"]
     if start_offset_s:
         outputs += ["-output_ts_offset", str(start_offset_s)]
     frames = (np.rot90(pattern_frame(number, width, height), -turns) for number in range(frame_count))
-    return encode_frames(path, frames, *shown, fps, inputs, outputs)
+    if not turns:
+        return encode_frames(path, frames, *shown, fps, inputs, outputs)
+    path = Path(path)
+    stored = encode_frames(path.with_name(f".{path.stem}.stored{path.suffix}"), frames, *shown, fps, inputs, outputs)
+    try:  # the display matrix is written on a stream copy (an encoding ffmpeg drops the rotate tag)
+        subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-i", str(stored), "-c", "copy", "-metadata:s:v:0",
+                        f"rotate={rotation % 360}", str(path)], check=True, capture_output=True)
+    except subprocess.CalledProcessError as exc:
+        raise HighlighterError(f"ffmpeg failed writing {path}: {exc.stderr.decode().strip()[-300:]}") from None
+    finally:
+        stored.unlink()
+    return path

@@ -4,8 +4,9 @@
 
 Without VIDEO it generates (once, cached in benchmarks/.cache/) a 1280x720 25 fps H.264 clip of the
 given length. It prints the wall time of `ffmpeg -i VIDEO -f null -` (every frame decoded, nothing
-else: the floor), then the sampler's wall time at 1 fps for each decoder in exact and keyframes mode,
-each as a ratio to the floor, and each run's peak RSS (each run is its own process).
+else: the floor), then the sampler's wall time at 1 fps for each decoder (auto, and each one forced) in
+exact and keyframes mode, each as a ratio to the floor, and each run's peak RSS (each run is its own
+process; the decoding itself runs in a child of the sampler's fork server, whose memory is not counted).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def main() -> None:
     floor = decode_floor(video)
     print(f"{'run':<28}{'wall s':>9}{'x floor':>9}{'samples':>9}{'peak RSS MiB':>14}")
     print(f"{'ffmpeg -f null (floor)':<28}{floor:>9.2f}{1.0:>9.2f}{'-':>9}{'-':>14}")
-    for decoder in ("decord", "pyav"):
+    for decoder in ("auto", "decord", "pyav"):
         for sampling in ("exact", "keyframes"):
             result = run_sampler(video, decoder, sampling)
             print(f"{decoder + ' ' + sampling:<28}{result['wall_s']:>9.2f}{result['wall_s'] / floor:>9.2f}"

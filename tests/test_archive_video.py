@@ -83,6 +83,13 @@ def test_joined_transport_streams_give_one_timeline(joined_broadcast, decoder, c
     assert sampler.decoder == "pyav"
 
 
+def test_keyframes_mode_places_the_jump_where_the_packets_show_it(joined_broadcast):
+    sampler = FrameSampler(joined_broadcast, size=32, sampling="keyframes")
+    times = np.concatenate([batch.times for batch in sampler])
+    np.testing.assert_allclose(times, np.arange(0.0, 60.0, 2.0), atol=1e-3)  # a key frame every 2 s
+    assert [d.to_dict() for d in sampler.discontinuities] == [{"position_s": 30.0, "jump_s": -29.96}]
+
+
 def test_joined_transport_streams_show_all_frames_and_their_jump_in_info(joined_broadcast):
     info = probe(joined_broadcast, scan_packets=True)
     assert info.length_s == pytest.approx(60.0) and info.samples_at(1.0) == 60 and info.frame_count == 1500

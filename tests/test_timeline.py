@@ -71,3 +71,10 @@ def test_clock_allows_reordering_within_its_slack():
     clock = Clock(0.04, backward_slack_s=1.0)  # packets in decode order: B-frames come after later frames
     assert [clock(t) for t in [0.0, 0.12, 0.04, 0.08, 0.24]] == [0.0, 0.12, 0.04, 0.08, 0.24]
     assert not clock.discontinuities
+
+
+def test_clock_seeing_key_frames_only_takes_the_jump_from_the_packet_scan():
+    scanned = [Discontinuity(12.0, -11.96)]
+    clock = Clock(0.04, known=scanned)
+    assert [clock(t) for t in [0.0, 10.0, 0.0, 2.0]] == [0.0, 10.0, 12.0, 14.0]
+    assert clock.discontinuities == scanned

@@ -36,9 +36,9 @@ DECORD_CHUNK = 16
 DECORD_CODECS = frozenset({"h264", "mpeg4"})
 DECORD_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"})
 DECORD_PIXEL_FORMATS = frozenset({"yuv420p", "yuvj420p"})
-#: ``auto`` picks decord (where it is exact) from this many stored pixels per frame: below, PyAV decodes
-#: faster (398x224: PyAV 0.63x the ffmpeg floor, decord 0.81x), above decord does (1280x720: decord 0.65x,
-#: PyAV 1.02x); see benchmarks/bench_sampler.py.
+#: ``auto`` picks decord (where it is exact) from this many stored pixels per frame. Exact sampling at 1 fps
+#: on 2 cores, as a ratio to ``ffmpeg -i X -f null -`` (best of 3, H.264): 398x224 PyAV 1.24, decord 1.59;
+#: 640x360 both 1.19; 1280x720 decord 1.00, PyAV 1.10 (benchmarks/bench_sampler.py).
 DECORD_FASTER_FROM_PIXELS = 640 * 360
 
 
@@ -76,11 +76,13 @@ class Backend(ABC):
     def clock(self, keyframes_only: bool) -> Clock:
         """The clock that re-bases this file's timestamp jumps: backward ones always; forward ones far
         beyond a normal gap (a frame, or in keyframes mode the longest key-frame gap) where the format
-        allows discontinuities."""
+        allows discontinuities. Seeing key frames only, it places the jumps where the packet scan found
+        them (the last frame before a jump is rarely a key frame)."""
         forward_limit = None
         if self.info.timestamps_may_jump:
             forward_limit = FORWARD_JUMP_S + ((self.info.longest_keyframe_gap_s or 0.0) if keyframes_only else 0.0)
-        clock = Clock(self.info.frame_s, forward_limit)
+        known = (self.info.discontinuities or ()) if keyframes_only else ()
+        clock = Clock(self.info.frame_s, forward_limit, known=known)
         self.outcome.discontinuities = clock.discontinuities
         return clock
 

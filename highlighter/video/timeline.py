@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -70,14 +70,16 @@ class Clock:
     A raw time more than ``backward_slack_s`` before the latest one of its segment, or (when
     ``forward_limit_s`` is set) more than that after it, starts a new segment: its time becomes the latest
     time plus one frame, and later times keep that offset. Anything else passes through shifted by the
-    current offset, so forward holes stay holes where no forward limit is set.
+    current offset, so forward holes stay holes where no forward limit is set. Where only some frames are
+    seen (key frames), ``known`` jumps (from a scan of every packet) give the n-th jump its true place.
     """
 
     def __init__(self, frame_s: float, forward_limit_s: float | None = None,
-                 backward_slack_s: float = TICK_TOLERANCE_S) -> None:
+                 backward_slack_s: float = TICK_TOLERANCE_S, known: Sequence[Discontinuity] = ()) -> None:
         self.frame_s = frame_s
         self.forward_limit_s = forward_limit_s
         self.backward_slack_s = backward_slack_s
+        self.known = known
         self.offset = 0.0
         self.latest: float | None = None  # latest raw time of the current segment
         self.discontinuities: list[Discontinuity] = []
@@ -88,9 +90,11 @@ class Clock:
             step = raw - self.latest
             forward = self.forward_limit_s is not None and step > self.forward_limit_s
             if forward or step < -self.backward_slack_s:
-                position = self.latest + self.offset + self.frame_s
-                self.discontinuities.append(Discontinuity(position, step))
-                self.offset = position - raw
+                count = len(self.discontinuities)
+                jump = self.known[count] if count < len(self.known) else None
+                jump = jump or Discontinuity(self.latest + self.offset + self.frame_s, step)
+                self.discontinuities.append(jump)
+                self.offset = jump.position_s - raw
                 self.latest = raw
         self.latest = raw if self.latest is None else max(self.latest, raw)
         return raw + self.offset

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import shutil
 import subprocess
 import time
@@ -227,6 +228,16 @@ class StallingDecord(DecordBackend):
             yield item
 
 
+class CrashingDecord(DecordBackend):
+    """decord that crashes in C code after two samples."""
+
+    def frames(self, rate: float, keyframes_only: bool):
+        for count, item in enumerate(super().frames(rate, keyframes_only)):
+            if count == 2:
+                os.abort()
+            yield item
+
+
 class StallingPyAV(PyAVBackend):
     """PyAV that never delivers a frame."""
 
@@ -248,6 +259,14 @@ def test_a_stalled_decoder_gives_way_to_pyav_within_the_timeout(clip, monkeypatc
     assert any("delivered no frame for 1 s after 2.0 s" in r.message and "with pyav" in r.message
                for r in caplog.records)
     assert multiprocessing.active_children() == []  # the spinning child is gone
+
+
+def test_a_crashed_decord_gives_way_to_pyav(clip, monkeypatch, caplog):
+    path = clip("plain.mkv", seconds=8, **TINY)
+    monkeypatch.setitem(BACKENDS, "decord", CrashingDecord)
+    with caplog.at_level(logging.WARNING):
+        every_second(path, "decord")
+    assert any("the decord decoder died (exit code -6)" in r.message for r in caplog.records)
 
 
 def test_a_stalled_pyav_is_a_one_line_error_within_the_timeout(clip, monkeypatch):

@@ -16,7 +16,7 @@ from highlighter.video.geometry import centre_crop, scaled_size
 from highlighter.video.prefetch import prefetch
 from highlighter.video.probe import VideoInfo, probe
 from highlighter.video.timeline import TICK_TOLERANCE_S, Discontinuity
-from highlighter.video.watchdog import Stalled, can_isolate, decode_isolated
+from highlighter.video.watchdog import Died, Stalled, can_isolate, decode_isolated
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ class FrameSampler:
 
     def _samples(self) -> Iterator[tuple[float, np.ndarray]]:
         """Samples from the chosen backend; where decord proves unfit or stalls, PyAV takes over after the
-        last sample delivered (both give the same times, so nothing is repeated or lost)."""
+        last sample delivered (both give the same times, so nothing is repeated or lost). decord that
+        crashes counts as unfit too; PyAV that stalls or crashes is an error."""
         backend = self._backend(self.decoder)
         delivered = -np.inf
         try:
@@ -126,9 +127,9 @@ class FrameSampler:
                 yield time_s, image
             self.backend = backend
             return
-        except Stalled as exc:
+        except (Stalled, Died) as exc:
             if backend.name == "pyav":
-                raise VideoError(f"{self.path}: decoding stalled ({exc})") from None
+                raise VideoError(f"{self.path}: {exc}") from None
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, exc)
         except Untrusted as exc:
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, exc)

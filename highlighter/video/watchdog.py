@@ -31,6 +31,10 @@ class Stalled(Exception):
     """The decoder delivered nothing, not even a sign of progress, for the stall timeout."""
 
 
+class Died(Exception):
+    """The decoding process ended without a word (a crash in C code, or killed from outside)."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
@@ -48,7 +52,7 @@ def decode_isolated(backend: Backend, rate: float, keyframes_only: bool,
                     stall_timeout_s: float) -> Iterator[tuple[float, np.ndarray]]:
     """``backend.frames(rate, keyframes_only)`` run in a child process; ``backend.outcome`` is copied back
     when it ends. Raises :class:`Stalled` after ``stall_timeout_s`` without a sample or a sign of life,
-    and re-raises what the child raised."""
+    :class:`Died` where the child ends without a word, and re-raises what the child raised."""
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_decode_in_child, args=(backend, rate, keyframes_only, sender), daemon=True,
@@ -59,12 +63,13 @@ def decode_isolated(backend: Backend, rate: float, keyframes_only: bool,
     try:
         while True:
             if not receiver.poll(stall_timeout_s):
-                raise Stalled(f"{backend.name} delivered no frame for {stall_timeout_s:g} s after {reached:.1f} s")
+                raise Stalled(f"decoding stalled: {backend.name} delivered no frame for {stall_timeout_s:g} s "
+                              f"after {reached:.1f} s")
             try:
                 kind, payload = receiver.recv()
             except EOFError:
                 child.join()
-                raise VideoError(f"{backend.path}: the {backend.name} decoder died (exit code {child.exitcode})") from None
+                raise Died(f"the {backend.name} decoder died (exit code {child.exitcode})") from None
             if kind == "sample":
                 reached = payload[0]
                 yield payload

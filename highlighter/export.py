@@ -38,6 +38,7 @@ class TagResult:
     curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
     wall_s: float = 0.0
     discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
+    discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
 
     @property
     def frames(self) -> int:
@@ -59,11 +60,11 @@ def event_rows(events: list[Event]) -> list[dict]:
 
 
 def events_document(result: TagResult) -> dict:
-    """The events JSON: video, duration, fps, model, classes, events, and the timestamp jumps the
-    timeline was continued across (see ``FrameSampler.discontinuities``)."""
+    """The events JSON: video, duration, fps, model, classes, events, and, where the video's timestamps
+    jump, the jumps its timeline was continued across (see ``FrameSampler.discontinuities``)."""
+    jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
     return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
-            "model": result.model, "classes": result.classes, "events": event_rows(result.events),
-            "discontinuities": result.discontinuities,
+            "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
             "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 

@@ -127,11 +127,9 @@ class FrameSampler:
                 yield time_s, image
             self.backend = backend
             return
-        except (Stalled, Died) as exc:
+        except (Untrusted, Stalled, Died) as exc:  # Untrusted: decord only
             if backend.name == "pyav":
                 raise VideoError(f"{self.path}: {exc}") from None
-            log.warning("%s: %s; decoding it with pyav instead of decord", self.path, exc)
-        except Untrusted as exc:
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, exc)
         self.decoder = "pyav"
         backend = self._backend("pyav")

@@ -38,7 +38,6 @@ class TagResult:
     curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
     wall_s: float = 0.0
     discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
-    discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
 
     @property
     def frames(self) -> int:

@@ -11,13 +11,23 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from highlighter import __version__
-from highlighter.config import load_defaults
-from highlighter.cut.formats import CAPTION_RENDERERS, CUT_FORMATS, CUT_TIMELINES
+from highlighter.cut.formats import CUT_FORMATS
 from highlighter.errors import HighlighterError
 from highlighter.labels import BUILT_IN_MAPS
-from highlighter.options import BALANCING, FORMATS, IMAGE_FORMATS, LOSSES, MODES, PRECISIONS
 from highlighter.progress import make_progress
-from highlighter.video import DECODERS, SAMPLING_MODES
+from highlighter.schema import choices
+from highlighter.settings import (
+    CutSettings,
+    EvalFramesSettings,
+    EvalSettings,
+    FramesSettings,
+    TagSettings,
+    TrainSettings,
+    TuneSettings,
+    VideoSettings,
+    default_map,
+    load_settings,
+)
 
 stdout = Console()
 DECODER_HELP = (
@@ -35,6 +45,9 @@ class HighlightGroup(click.Group):
             return super().invoke(ctx)
         except HighlighterError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # e.g. an output folder that cannot be written
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
 
 def setup_logging(quiet: bool) -> None:
@@ -46,7 +59,18 @@ def setup_logging(quiet: bool) -> None:
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (no progress bars).")
-decoder_option = click.option("--decoder", type=click.Choice(DECODERS), help=DECODER_HELP)
+decoder_option = click.option("--decoder", type=click.Choice(choices(VideoSettings, "decoder")), help=DECODER_HELP)
+PRECISION_HELP = "Model precision: auto = bf16 where the CPU or GPU computes it natively, else fp32 (CPU) or fp16 (GPU)."
+
+
+def config_file() -> str | None:
+    """The --config file given to the group (the API reads the same settings from it)."""
+    return click.get_current_context().find_root().params.get("config")
+
+
+def none_word(value: str | None) -> str | None:
+    """The word 'none' (any case) on the command line means no value."""
+    return None if value is None or str(value).lower() == "none" else value
 
 
 @click.group(cls=HighlightGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -57,9 +81,10 @@ decoder_option = click.option("--decoder", type=click.Choice(DECODERS), help=DEC
 def highlight(ctx: click.Context, config: str | None) -> None:
     """Find the goals, cards and substitutions in full-length soccer match videos.
 
-    Every option's default comes from configs/defaults.yaml; see `highlight COMMAND --help`.
+    Every option's default comes from configs/defaults.yaml (or --config over it); see
+    `highlight COMMAND --help`.
     """
-    ctx.default_map = load_defaults(config)
+    ctx.default_map = default_map(load_settings(config))
 
 
 @highlight.command()
@@ -69,9 +94,9 @@ def highlight(ctx: click.Context, config: str | None) -> None:
 @click.option("--fps", type=float, help="Frames sampled per second of video.")
 @click.option("--size", type=int, help="Side of the square image: short-side resize, centre crop.")
 @decoder_option
-@click.option("--sampling", type=click.Choice(SAMPLING_MODES),
+@click.option("--sampling", type=click.Choice(choices(VideoSettings, "sampling")),
               help="exact: the frame on screen at every tick; keyframes: key frames only (fast).")
-@click.option("--image-format", type=click.Choice(IMAGE_FORMATS), help="Image file format.")
+@click.option("--image-format", type=click.Choice(choices(FramesSettings, "image_format")), help="Image file format.")
 @click.option("--batch-size", type=int, help="Frames decoded per batch.")
 @quiet_option
 def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, sampling: str,
@@ -80,15 +105,14 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
 
     Times are the frames' presentation timestamps relative to the first frame, read from the video.
     """
-    from highlighter.frames import export_frames
-    from highlighter.video import STALL_TIMEOUT_S, FrameSampler
+    import highlighter
+    from highlighter.frame_export import export_frames
 
     setup_logging(quiet)
-    stall_timeout_s = click.get_current_context().default_map.get("stall_timeout_s", STALL_TIMEOUT_S)
-    sampler = FrameSampler(video, fps=fps, size=size, decoder=decoder, sampling=sampling, batch_size=batch_size,
-                           stall_timeout_s=stall_timeout_s)
+    sampler = highlighter.frames(video, config=config_file(), fps=fps, size=size, decoder=decoder, sampling=sampling,
+                                 batch_size=batch_size)
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
-        table = export_frames(sampler, out_dir, image_format=image_format, progress=progress)
+        table = export_frames(sampler, out_dir, image_format, progress)
     if not quiet:
         stdout.print(f"wrote {len(table)} frames ({table.time_s.iloc[0]:.2f}–{table.time_s.iloc[-1]:.2f} s) "
                      f"to {out_dir}/ with index {out_dir / 'frames.csv'}")
@@ -140,8 +164,8 @@ def testclip(out: Path, seconds: float, fps: float, width: int, height: int, gop
     stdout.print(f"wrote {out} ({seconds:g} s at {fps:g} fps, {width}x{height})")
 
 
-def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
-    """``WxH`` -> (W, H)."""
+def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check ``WxH`` (both at least 64)."""
     if value is None:
         return None
     try:
@@ -150,7 +174,7 @@ def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) ->
         raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT, e.g. 398x224") from None
     if width < 64 or height < 64:
         raise click.BadParameter("frames must be at least 64x64")
-    return width, height
+    return value
 
 
 @highlight.command()
@@ -162,26 +186,28 @@ def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("--density", type=float,
               help="Multiplier on the real rates of goals, cards and substitutions.")
 @quiet_option
-def synth(out: Path, games: int, minutes: float, seed: int, size: tuple[int, int], density: float, quiet: bool) -> None:
+def synth(out: Path, games: int, minutes: float, seed: int, size: str, density: float, quiet: bool) -> None:
     """Write synthetic SoccerNet games: OUT/<league>/<season>/<game>/ with 1_224p.mkv, 2_224p.mkv and
     Labels-v2.json, plus Frames-v3.zip and Labels-v3.json (action and replay frames).
 
     Event timelines follow the rates in configs/event_stats.yaml (from the real SoccerNet-v2 labels).
     """
-    from highlighter.synth.game import SynthSettings, synthesize
+    from highlighter.api import configured
+    from highlighter.synth.game import synthesize
 
     setup_logging(quiet)
     if games < 1 or minutes <= 0 or density <= 0:
         raise click.BadParameter("--games, --minutes and --density must be positive")
-    settings = SynthSettings(games=games, minutes=minutes, seed=seed, width=size[0], height=size[1], density=density)
+    settings = configured(("synth",), config_file(), dict(games=games, minutes=minutes, seed=seed, size=size,
+                                                          density=density))["synth"]
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
         folders = synthesize(out, settings, progress)
     if not quiet:
         stdout.print(f"wrote {len(folders)} games under {out}/")
 
 
-def parse_wise_alpha(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    """``sweep`` -> None (sweep on val), else a float in [0, 1]."""
+def parse_wise_alpha(value: str | float | None) -> float | None:
+    """``sweep`` (or nothing) -> None: sweep on val; else a float in [0, 1]."""
     if value is None or str(value) == "sweep":
         return None
     try:
@@ -197,7 +223,7 @@ def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | No
     """A JSON file {"train": [games], "val": [...], "test": [...]}."""
     if value is None:
         return None
-    from highlighter.soccernet import read_json
+    from highlighter.soccernet.files import read_json
 
     split = read_json(value)
     if not isinstance(split, dict) or set(split) != {"train", "val", "test"}:
@@ -208,33 +234,30 @@ def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | No
 @highlight.command()
 @click.option("--data", "data", multiple=True, required=True, type=click.Path(path_type=Path),
               help="A folder of SoccerNet games (v3 frames and/or v2 videos with labels); repeat to mix.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Checkpoint folder.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Checkpoint folder.")
 @click.option("--model", help="open_clip model name.")
-@click.option("--pretrained", help="open_clip pretrained tag or a local weights file; 'none' for random weights.  "
-                                   "")
+@click.option("--pretrained", help="open_clip pretrained tag or a local weights file; 'none' for random weights.")
 @click.option("--classes", help="highlight | soccernet-v2 | a YAML class map.")
-@click.option("--prompts", type=click.Path(dir_okay=False), help="Prompt YAML for the zero-shot head.  "
-                                                                 "")
-@click.option("--mode", type=click.Choice(MODES), help="Linear probe, full fine-tune, or probe then fine-tune.  "
-                                                       "")
-@click.option("--loss", type=click.Choice(LOSSES), help="Cross-entropy, or FLYP-style contrastive.")
+@click.option("--prompts", type=click.Path(dir_okay=False), help="Prompt YAML for the zero-shot head.")
+@click.option("--mode", type=click.Choice(choices(TrainSettings, "mode")),
+              help="Linear probe, full fine-tune, or probe then fine-tune.")
+@click.option("--loss", type=click.Choice(choices(TrainSettings, "loss")), help="Cross-entropy, or FLYP-style contrastive.")
 @click.option("--epochs", type=int, help="Fine-tuning epochs (probe epochs in --mode probe).")
 @click.option("--probe-epochs", type=int, help="Probe epochs before fine-tuning in lp-ft.")
 @click.option("--lr", type=float, help="Fine-tuning learning rate.")
 @click.option("--probe-lr", type=float, help="Linear-probe learning rate.")
-@click.option("--batch-size", type=int, help="Images per step.")
+@click.option("--batch-size", type=int, help="Images per step (per rank under torchrun).")
 @click.option("--grad-accum", type=int, help="Steps per optimizer update.")
-@click.option("--balance", type=click.Choice(BALANCING), help="Class balancing for rare classes.")
-@click.option("--wise-alpha", callback=parse_wise_alpha,
-              help="WiSE-FT weight of the fine-tuned model in [0, 1], or 'sweep' to pick it on val.")
+@click.option("--balance", type=click.Choice(choices(TrainSettings, "balance")), help="Class balancing for rare classes.")
+@click.option("--wise-alpha", callback=lambda ctx, param, value: parse_wise_alpha(value),
+              help="WiSE-FT weight of the fine-tuned model in [0, 1], or 'sweep' to pick it on val.  [default: sweep]")
 @click.option("--split", type=(float, float, float), help="Train/val/test ratios of games.")
 @click.option("--split-file", type=click.Path(dir_okay=False, path_type=Path), callback=read_split_file,
               help="JSON with explicit game lists for train, val and test.")
 @click.option("--seed", type=int, help="Seed for splits, sampling and initialisation.")
 @click.option("--device", help="auto | cpu | cuda.")
-@click.option("--workers", type=int, help="DataLoader worker processes.")
-@click.option("--frame-fps", type=float, help="Frames per second drawn from v2 videos.")
+@click.option("--workers", type=int, help="DataLoader worker processes (default: about one per core on a GPU, none on a CPU).")
+@click.option("--frame-fps", type=float, help="Frames per second drawn from v2 videos (default: the video fps setting).")
 @decoder_option
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache of frames sampled from videos.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed epoch.")
@@ -242,25 +265,19 @@ def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | No
 def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classes: str, prompts: str | None,
           mode: str, loss: str, epochs: int, probe_epochs: int, lr: float, probe_lr: float, batch_size: int,
           grad_accum: int, balance: str, wise_alpha: float | None, split: tuple[float, float, float],
-          split_file: dict | None, seed: int, device: str, workers: int, frame_fps: float, decoder: str, cache_dir: str,
-          resume: bool, quiet: bool) -> None:
+          split_file: dict | None, seed: int, device: str, workers: int | None, frame_fps: float | None,
+          decoder: str | None, cache_dir: str, resume: bool, quiet: bool) -> None:
     """Fine-tune an open_clip CLIP model into the goal / card / substitution / background classifier.
 
     Reads SoccerNet-v3 action and replay frames (straight from Frames-v3.zip) and frames around the
     events of SoccerNet-v2 half videos; splits by game; keeps the epoch with the best val macro-F1;
-    writes OUT/model.safetensors, OUT/highlighter.json and OUT/metrics.json.
+    writes OUT/model.safetensors, OUT/highlighter.json and OUT/metrics.json. Under `torchrun` the
+    ranks train data-parallel (DistributedDataParallel) and rank 0 writes.
     """
+    from highlighter.api import trainer
     from highlighter.report import classification_table
-    from highlighter.train import TrainConfig, Trainer
 
     setup_logging(quiet)
-    config = TrainConfig(
-        data=[str(d) for d in data], out=str(out), model=model,
-        pretrained=None if str(pretrained).lower() == "none" else pretrained, classes=classes, prompts=prompts,
-        mode=mode, loss=loss, epochs=epochs, probe_epochs=probe_epochs, lr=lr, probe_lr=probe_lr,
-        batch_size=batch_size, grad_accum=grad_accum, balance=balance, wise_alpha=wise_alpha, split=tuple(split),
-        split_games=split_file, seed=seed, device=device, workers=workers, frame_fps=frame_fps, decoder=decoder,
-        cache_dir=cache_dir, resume=resume)
 
     def show_epoch(row: dict, report) -> None:
         if report is not None and not quiet:
@@ -268,8 +285,14 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
                                                       f"train loss {row['train_loss']:.4f}: val"))
 
     with make_progress("img", quiet=quiet, console=stderr) as progress:
-        result = Trainer(config, progress=progress, on_epoch=show_epoch).run()
-    if not quiet:
+        options = dict(out=str(out), model=model, pretrained=none_word(pretrained), classes=classes, prompts=prompts,
+                       mode=mode, loss=loss, epochs=epochs, probe_epochs=probe_epochs, lr=lr, probe_lr=probe_lr,
+                       batch_size=batch_size, grad_accum=grad_accum, balance=balance, wise_alpha=wise_alpha,
+                       split=split, split_games=split_file, seed=seed, device=device, workers=workers,
+                       frame_fps=frame_fps, decoder=decoder, cache_dir=cache_dir, resume=resume)
+        run = trainer(list(data), config_file(), progress, show_epoch, options, none_means_unset=False)
+        result = run.run()
+    if not quiet and run.rank.leads:
         if result.test is not None:
             stdout.print(classification_table(result.test, f"test games, WiSE-FT alpha {result.wise_alpha}"))
         stdout.print(f"checkpoint: {result.checkpoint}/")
@@ -279,23 +302,25 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output file (one input) or folder (several inputs).")
-@click.option("--weights", help="Checkpoint folder from `highlight train`.")
-@click.option("--format", type=click.Choice(FORMATS), help="Events file format.")
+@click.option("--weights", help="Checkpoint folder from `highlight train`, or hf-hub:ORG/NAME (downloaded once, then cached).")
+@click.option("--format", type=click.Choice(choices(TagSettings, "format")), help="Events file format.")
 @click.option("--fps", type=float, help="Frames scored per second of video.")
-@click.option("--sampling", type=click.Choice(SAMPLING_MODES), help="exact or keyframes (fast).")
+@click.option("--sampling", type=click.Choice(choices(VideoSettings, "sampling")), help="exact or keyframes (fast).")
 @decoder_option
 @click.option("--batch-size", type=int, help="Frames per model call.")
 @click.option("--device", help="auto | cpu | cuda.")
-@click.option("--precision", type=click.Choice(PRECISIONS),
-              help="Model precision: auto = bf16 where the CPU or GPU computes it natively, else fp32 (CPU) or fp16 (GPU).")
+@click.option("--precision", type=click.Choice(choices(TagSettings, "precision")), help=PRECISION_HELP)
 @click.option("--compile/--no-compile", help="torch.compile the model (pays on long GPU runs).")
 @click.option("--zero-shot", is_flag=True, help="No checkpoint: a pretrained open_clip model with the prompts.")
 @click.option("--model", help="open_clip model for --zero-shot.")
-@click.option("--pretrained", help="Pretrained tag or weights file for --zero-shot.")
+@click.option("--pretrained", help="Pretrained tag or weights file for --zero-shot; 'none' for random weights.")
 @click.option("--classes", help="Class map for --zero-shot.")
-@click.option("--window", type=float, help="Smoothing window in seconds.")
-@click.option("--threshold", type=float, help="Smoothed probability a peak must reach.")
-@click.option("--nms", type=float, help="Non-maximum suppression window in seconds for every class (else per class from the config: 20 s, goals 30 s).")
+@click.option("--window", "window_s", type=float, help="Smoothing window in seconds.")
+@click.option("--threshold", type=float,
+              help="Smoothed probability a peak must reach. Events start and end at low_threshold, which is half "
+                   "of this unless a config file sets it.")
+@click.option("--nms", type=float, help="Non-maximum suppression window in seconds for every class (else per class "
+                                        "from the smoother settings: 20 s, goals 30 s).")
 @click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write per-second probabilities (.npz or .csv).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG of the score curves.")
@@ -304,7 +329,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @quiet_option
 def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, fps: float, sampling: str, decoder: str,
         batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str, pretrained: str,
-        classes: str, window: float, threshold: float, nms: float | None, scores: Path | None, plot: Path | None,
+        classes: str, window_s: float, threshold: float, nms: float | None, scores: Path | None, plot: Path | None,
         report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
 
@@ -312,47 +337,34 @@ def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, f
     Frames are scored in large batches while the next ones decode; score curves are smoothed and their
     peaks become events with a time, a start and end, and a confidence.
     """
+    from highlighter.api import configured, tagger
     from highlighter.report import events_table
-    from highlighter.smooth import SmootherParams
-    from highlighter.tag import ModelChoice, Tagger, TagSettings, load_model, tag_inputs
+    from highlighter.review import ReviewSettings, report_path
+    from highlighter.tagging import tag_inputs
 
     setup_logging(quiet)
-    ctx = click.get_current_context()
-    nms_windows = {"default": nms} if nms is not None else ctx.default_map.get("nms_s", {"default": 20.0})
-    smoother = SmootherParams(window_s=window, threshold=threshold,
-                              low_threshold=ctx.default_map.get("low_threshold", threshold / 2), nms_s=nms_windows)
-    settings = TagSettings(fps=fps, sampling=sampling, decoder=decoder,
-                           stall_timeout_s=ctx.default_map.get("stall_timeout_s", TagSettings.stall_timeout_s),
-                           batch_size=batch_size, device=device,
-                           precision=precision, compile=compile, smoother=smoother)
-    classifier, model_info = load_model(ModelChoice(weights, zero_shot, model,
-                                                    None if str(pretrained).lower() == "none" else pretrained, classes),
-                                        settings.model_dtype())
+    options = dict(weights=weights, format=format, fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size,
+                   device=device, precision=precision, compile=compile, zero_shot=zero_shot, model=model,
+                   pretrained=none_word(pretrained), classes=classes, window_s=window_s, threshold=threshold)
+    if nms is not None:
+        options["nms_s"] = {"default": nms}
+    review = None
+    if report:
+        sections = configured(("video", "report"), config_file())
+        review = ReviewSettings.from_settings(sections["report"], sections["video"])
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
-        tagger = Tagger(classifier, model_info, settings, progress)
+        run = tagger(config_file(), progress, options, none_means_unset=False)
 
         def show(result, events_path: Path) -> None:
             if not quiet:
                 progress.console.print(events_table(result))
                 progress.console.print(f"events: {events_path}")
                 if report:
-                    from highlighter.review import report_path
-
                     progress.console.print(f"review page: {report_path(events_path)}")
 
-        report_settings = None
-        if report:
-            from highlighter.review import ReportSettings
-
-            report_settings = ReportSettings.from_config(ctx.find_root().default_map.get("report"))
-        failed = tag_inputs(tagger, list(videos), out, format, scores, plot, on_result=show, report=report_settings)
+        failed = tag_inputs(run, list(videos), out, format, scores, plot, on_result=show, report=review)
     if failed:
         raise HighlighterError(f"{len(failed)} of {len(videos)} inputs failed: " + "; ".join(failed))
-
-
-def _section(name: str) -> dict:
-    """The config section of command ``name`` (for keys that are not options, e.g. per-class paddings)."""
-    return click.get_current_context().find_root().default_map.get(name) or {}
 
 
 @highlight.command()
@@ -365,7 +377,7 @@ def _section(name: str) -> dict:
               help="Video file or game folder to use instead of the one the events file names (one input).")
 @click.option("--thumbnails", type=int, help="Thumbnails per event, centred on it (0: none).")
 @click.option("--spacing", type=float, help="Seconds between an event's thumbnails.")
-@click.option("--decoder", type=click.Choice(DECODERS), help="Decoding library for the thumbnails.")
+@decoder_option
 @quiet_option
 def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, video: Path | None, thumbnails: int,
            spacing: float, decoder: str, quiet: bool) -> None:
@@ -377,12 +389,16 @@ def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, vide
     Filtering and sorting use JavaScript; the rows are plain HTML. A missing video gives the page
     without thumbnails and a warning.
     """
-    from highlighter.review import ReportSettings, load_events_document, report_path, write_report
+    from highlighter.api import configured
+    from highlighter.events import load_events_document
+    from highlighter.review import ReviewSettings, report_path, write_report
 
     setup_logging(quiet)
     if len(events) > 1 and (scores is not None or video is not None):
         raise click.BadParameter("--scores and --video go with a single events file")
-    settings = ReportSettings.from_config(_section("report"), thumbnails=thumbnails, spacing=spacing, decoder=decoder)
+    sections = configured(("video", "report"), config_file(), dict(thumbnails=thumbnails, spacing=spacing,
+                                                                   decoder=decoder))
+    settings = ReviewSettings.from_settings(sections["report"], sections["video"])
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
         for path in events:
             if out is None:
@@ -416,7 +432,7 @@ def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, vide
               help="Reel by stream copy, no re-encoding: each cut snaps to the key frame at or before it, so "
                    "segments start early and the reel runs longer than the selection.")
 @click.option("--labels", is_flag=True, help="Burn a caption (class, match clock) into each reel segment.")
-@click.option("--timeline", type=click.Choice(CUT_TIMELINES),
+@click.option("--timeline", type=click.Choice(choices(CutSettings, "timeline")),
               help="Time subtitles and chapters on the source video (a game's halves joined) or on the reel.")
 @click.option("--chapters-into", type=click.Path(dir_okay=False, path_type=Path),
               help="Also copy the source video (halves joined) to this file with the events as chapters.")
@@ -424,7 +440,7 @@ def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, vide
               help="Video file or game folder to use instead of the one the events file names.")
 @click.option("--crf", type=int, help="libx264 quality of the re-encoded reel (lower is better).")
 @click.option("--preset", help="libx264 speed preset of the re-encoded reel.")
-@click.option("--caption-renderer", type=click.Choice(CAPTION_RENDERERS),
+@click.option("--caption-renderer", type=click.Choice(choices(CutSettings, "caption_renderer")),
               help="--labels through FFmpeg's drawtext (needs a font), OpenCV, or auto.")
 @quiet_option
 def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confidence: float | None,
@@ -439,14 +455,18 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
     chapters. Each event keeps its class's padding; overlapping windows merge; a game folder's reel
     runs through both halves in order.
     """
+    from highlighter.api import configured
     from highlighter.cut.reel import ReelSettings
     from highlighter.cut.run import plan_cut, write_cut
     from highlighter.cut.selection import SelectionSettings
 
     setup_logging(quiet)
-    selection = SelectionSettings.from_config(_section("cut"), classes, min_confidence, before, after, max_duration)
-    reel = ReelSettings(fast=fast, labels=labels, crf=crf, preset=preset, caption_renderer=caption_renderer)
-    plan = plan_cut(events, out, selection, fmt, timeline, video, chapters_into)
+    settings = configured(("cut",), config_file(), dict(crf=crf, preset=preset, caption_renderer=caption_renderer,
+                                                         timeline=timeline))["cut"]
+    selection = SelectionSettings.from_settings(settings, classes, min_confidence, before, after, max_duration)
+    reel = ReelSettings(fast=fast, labels=labels, crf=settings.crf, preset=settings.preset,
+                        caption_renderer=settings.caption_renderer)
+    plan = plan_cut(events, out, selection, fmt, settings.timeline, video, chapters_into)
     with make_progress("s", quiet=quiet, console=stderr) as progress:
         result = write_cut(plan, reel, progress)
     for warning in result.warnings:
@@ -459,16 +479,18 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
 
 
 @highlight.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"), show_default=True,
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the games, the checkpoint and the predictions.")
-@click.option("--games", type=int, default=6, show_default=True, help="Synthetic games (at least 3).")
-@click.option("--minutes", type=float, default=1.0, show_default=True, help="Length of each half.")
-@click.option("--epochs", type=int, default=10, show_default=True, help="Training epochs.")
+@click.option("--games", type=int, help="Synthetic games (at least 3).")
+@click.option("--minutes", type=float, help="Length of each half.")
+@click.option("--epochs", type=int, help="Training epochs.")
 @quiet_option
 def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> None:
     """Run the whole pipeline on built-in synthetic data: synthesise SoccerNet games, train a tiny model,
-    tag a held-out game, and score the tags with SoccerNet's average-mAP. About a minute on a laptop CPU."""
-    from highlighter.demo import DemoSettings, run_demo
+    tag a held-out game with the tag and smoother settings `highlight tag` uses, and score the tags with
+    SoccerNet's average-mAP. About a minute on a laptop CPU."""
+    from highlighter.api import configured
+    from highlighter.demo import run_demo
     from highlighter.report import classification_table, evaluation_table, events_table
 
     setup_logging(quiet)
@@ -479,8 +501,9 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
         if not quiet:
             stderr.print(f"[bold]{message}")
 
+    sections = configured(("demo",), config_file(), dict(out=str(out), games=games, minutes=minutes, epochs=epochs))
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
-        result = run_demo(out, DemoSettings(games, minutes, epochs), progress, step)
+        result = run_demo(sections["demo"], config_file(), progress, step)
     if quiet:
         return
     if result.training.test is not None:
@@ -495,10 +518,9 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
 @highlight.command("eval")
 @click.argument("predictions", type=click.Path(path_type=Path))
 @click.argument("labels", type=click.Path(path_type=Path))
-@click.option("--metric", type=click.Choice(["loose", "tight", "both"]),
+@click.option("--metric", type=click.Choice(choices(EvalSettings, "metric")),
               help="loose: tolerances 5-60 s; tight: 1-5 s.")
-@click.option("--classes", help=f"{' | '.join(BUILT_IN_MAPS)} | a YAML file of class: [SoccerNet-v2 labels].  "
-                                "")
+@click.option("--classes", help=f"{' | '.join(BUILT_IN_MAPS)} | a YAML file of class: [SoccerNet-v2 labels].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json: bool) -> None:
     """Score PREDICTIONS against LABELS by SoccerNet's average-mAP (as the official evaluator).
@@ -506,7 +528,7 @@ def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json
     PREDICTIONS is a results_spotting.json, a folder tree of them, or a zip of such a tree; LABELS is a
     Labels-v2.json or a tree of game folders. Games pair up by their path (league/season/game).
     """
-    from highlighter.evaluate import evaluate_paths
+    from highlighter.evaluation.spotting import evaluate_paths
     from highlighter.labels import load_label_map
     from highlighter.report import evaluation_notes, evaluation_table
 
@@ -524,51 +546,47 @@ def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json
 @highlight.command("tune-smoother")
 @click.argument("scores", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("labels", type=click.Path(path_type=Path))
-@click.option("--metric", type=click.Choice(["loose", "tight"]), default="loose", show_default=True)
-@click.option("--classes", default="highlight", show_default=True, help="Class map of the labels.")
+@click.option("--metric", type=click.Choice(choices(TuneSettings, "metric")), help="The average-mAP to maximise.")
+@click.option("--classes", help="Class map of the labels.")
 @click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Save the best settings as a config file for `highlight --config FILE tag`.")
+              help="Save the best settings as a config file (its smoother block) for `highlight --config FILE tag`.")
 def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str, write_to: Path | None) -> None:
-    """Pick the smoothing window, threshold and NMS window that maximise average-mAP on validation games.
+    """Pick the smoothing window, threshold and NMS window that maximise average-mAP on validation games
+    (the grid is tune_smoother in the settings).
 
     SCORES holds the NAME.scores.npz files of `highlight tag GAME... --scores x.npz -o SCORES`; LABELS
     holds the games' folders with Labels-v2.json (paired by the game folder's name).
     """
-    import yaml
     from rich.table import Table
 
-    from highlighter.atomic import atomic_write
+    from highlighter.api import configured
     from highlighter.labels import load_label_map
-    from highlighter.tune import tune_smoother
+    from highlighter.tune import tune_smoother, write_tuned_config
 
     setup_logging(quiet=False)
-    ranked = tune_smoother(scores, labels, load_label_map(classes), metric)
-    table = Table(title=f"smoother settings by {metric} average-mAP (best 5 of {len(ranked)})", title_justify="left")
+    grid = configured(("tune_smoother",), config_file(), dict(metric=metric, classes=classes))["tune_smoother"]
+    ranked = tune_smoother(scores, labels, load_label_map(grid.classes), grid)
+    table = Table(title=f"smoother settings by {grid.metric} average-mAP (best 5 of {len(ranked)})",
+                  title_justify="left")
     for column in ("window s", "threshold", "NMS s", "average-mAP"):
         table.add_column(column, justify="right")
     for params, score in ranked[:5]:
         table.add_row(f"{params.window_s:g}", f"{params.threshold:g}", f"{params.nms_for('default'):g}", f"{score:.2f}")
     stdout.print(table)
     if write_to is not None:
-        best = ranked[0][0]
-        settings = {"tag": {"window": best.window_s, "threshold": best.threshold, "low_threshold": best.low_threshold,
-                            "nms_s": dict(best.nms_s)}}
-        with atomic_write(write_to) as handle:
-            yaml.safe_dump(settings, handle, sort_keys=False)
+        write_tuned_config(ranked[0][0], write_to)
         stdout.print(f"best settings written to {write_to}: use `highlight --config {write_to} tag ...`")
 
 
 @highlight.command("eval-frames")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--split", type=click.Choice(["all", "train", "val", "test"]), default="all", show_default=True,
+@click.option("--split", type=click.Choice(choices(EvalFramesSettings, "split")),
               help="Only the games the checkpoint used for this split.")
-@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
-              help="Model precision: auto = bf16 where the CPU or GPU computes it natively, else fp32 (CPU) or fp16 (GPU).")
-@click.option("--batch-size", type=int, default=64, show_default=True)
-@click.option("--cache-dir", default="~/.cache/highlighter/frames", show_default=True,
-              help="Cache of frames sampled from videos.")
+@click.option("--device", help="auto | cpu | cuda.")
+@click.option("--precision", type=click.Choice(choices(EvalFramesSettings, "precision")), help=PRECISION_HELP)
+@click.option("--batch-size", type=int, help="Images per model call.")
+@click.option("--cache-dir", help="Cache of frames sampled from videos.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @quiet_option
 def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: str, precision: str, batch_size: int,
@@ -576,13 +594,15 @@ def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: st
     """Frame classification scores of CHECKPOINT on SoccerNet-style DATA (v3 frames, v2 videos):
     accuracy, balanced accuracy, macro-F1, per-class precision/recall and the confusion matrix, one
     prediction per image against its own label."""
-    from highlighter.frame_eval import evaluate_frames
+    from highlighter.api import configured
+    from highlighter.evaluation.frames import evaluate_frames
     from highlighter.report import classification_table
 
     setup_logging(quiet or as_json)
+    sections = configured(("video", "eval_frames"), config_file(), dict(
+        split=split, device=device, precision=precision, batch_size=batch_size, cache_dir=cache_dir))
     with make_progress("img", quiet=quiet or as_json, console=stderr) as progress:
-        report, games = evaluate_frames(checkpoint, list(data), split, device, batch_size, cache_dir, progress,
-                                        precision)
+        report, games = evaluate_frames(checkpoint, list(data), sections["eval_frames"], sections["video"], progress)
     if as_json:
         click.echo(json.dumps({"games": games, **report.to_dict()}, indent=2))
     else:

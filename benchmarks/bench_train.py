@@ -19,17 +19,17 @@ RUNS = [("highlighter-tiny", "cpu", 32), ("ViT-B-32", "cpu", 32)]
 
 
 def child(model: str, device: str, batch: int) -> None:
-    from highlighter.synth.game import SynthSettings, synthesize
-    from highlighter.train import TrainConfig, Trainer
+    from highlighter.api import trainer
+    from highlighter.settings import SynthSettings
+    from highlighter.synth.game import synthesize
 
     games = CACHE / "train-games"
     if not games.exists():
-        synthesize(games, SynthSettings(games=5, minutes=1.0, seed=7, width=398, height=224, density=30))
+        synthesize(games, SynthSettings(games=5, minutes=1.0, seed=7, size="398x224", density=30))
     out = CACHE / f"train-{model}-{device}"
-    config = TrainConfig(data=[str(games)], out=str(out), model=model, pretrained=None, mode="finetune", epochs=1,
-                         batch_size=batch, frame_fps=2.0, wise_alpha=1.0, device=device, split=(3, 1, 1),
-                         cache_dir=str(CACHE / "frames"))
-    result = Trainer(config).run()
+    result = trainer([games], settings=dict(out=str(out), model=model, pretrained=None, mode="finetune", epochs=1,
+                                            batch_size=batch, frame_fps=2.0, wise_alpha=1.0, device=device,
+                                            split=(3, 1, 1), cache_dir=str(CACHE / "frames"))).run()
     print(json.dumps({"images_per_s": result.history[0]["train_images_per_s"]}))
 
 

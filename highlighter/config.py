@@ -1,4 +1,5 @@
-"""YAML defaults for every command, from configs/ (or a user's file layered on top)."""
+"""Where the shipped configs/ folder is, and reading and layering YAML files (the schema that checks them
+is highlighter.settings)."""
 
 from __future__ import annotations
 
@@ -60,11 +61,3 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def load_defaults(user_file: str | Path | None = None) -> dict[str, Any]:
-    """The shipped defaults, with ``user_file`` (if given) layered on top."""
-    defaults = read_yaml(config_dir() / DEFAULTS_NAME)
-    if user_file is not None:
-        defaults = merge(defaults, read_yaml(user_file))
-    return defaults

@@ -6,7 +6,7 @@ import torch
 
 from highlighter.errors import HighlighterError
 
-#: ``--precision`` choices live in highlighter.options (importable without torch); these are their dtypes.
+#: ``--precision`` choices live in highlighter.settings (importable without torch); these are their dtypes.
 INFERENCE_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 

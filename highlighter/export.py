@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,63 +14,12 @@ import pandas as pd
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
-from highlighter.options import FORMATS
-from highlighter.score import ScoreCurves
-from highlighter.smooth import Event
-from highlighter.soccernet import Spot, predictions_json
+from highlighter.events import EVENT_COLUMNS, TagResult, event_rows, events_document
+from highlighter.schema import choices
+from highlighter.settings import TagSettings
+from highlighter.soccernet.files import predictions_json, soccernet_spots
 
-EVENT_COLUMNS = ["label", "time_s", "timecode", "start_s", "end_s", "confidence", "half"]
-#: SoccerNet label written for each highlight class in results_spotting.json
-SOCCERNET_NAMES = {"goal": "Goal", "card": "Card", "substitution": "Substitution"}
-
-
-@dataclass
-class TagResult:
-    """Everything `highlight tag` learned about one input (a video, or a SoccerNet game's two halves)."""
-
-    source: str
-    duration_s: float
-    fps: float
-    model: dict
-    classes: list[str]
-    events: list[Event]
-    curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
-    wall_s: float = 0.0
-    discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
-
-    @property
-    def frames(self) -> int:
-        """Frames scored."""
-        return sum(len(c.times) for _, c in self.curves)
-
-
-def timecode(seconds: float) -> str:
-    """``HH:MM:SS.s``."""
-    tenths = int(round(seconds * 10))
-    return f"{tenths // 36000:02d}:{tenths // 600 % 60:02d}:{tenths // 10 % 60:02d}.{tenths % 10}"
-
-
-def event_rows(events: list[Event]) -> list[dict]:
-    """Events as plain dicts with their timecodes (JSON and CSV share these columns)."""
-    return [{"label": e.label, "time_s": round(e.time_s, 3), "timecode": timecode(e.time_s),
-             "start_s": round(e.start_s, 3), "end_s": round(e.end_s, 3), "confidence": round(e.confidence, 4),
-             "half": e.half} for e in events]
-
-
-def events_document(result: TagResult) -> dict:
-    """The events JSON: video, duration, fps, model, classes, events, and, where the video's timestamps
-    jump, the jumps its timeline was continued across (see ``FrameSampler.discontinuities``)."""
-    jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
-    return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
-            "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
-            "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
-
-
-def soccernet_spots(events: list[Event]) -> list[Spot]:
-    """Events as SoccerNet predictions: label names of the official files, ms from each half's start."""
-    return [Spot(e.half or 1, int(round(e.time_s * 1000)), SOCCERNET_NAMES.get(e.label, e.label),
-                 confidence=e.confidence) for e in events]
-
+FORMATS = choices(TagSettings, "format")
 
 def soccernet_document(result: TagResult, game: str) -> dict:
     """results_spotting.json for SoccerNet's evaluator (positions in ms from each half's start)."""
@@ -98,34 +46,20 @@ def write_events(result: TagResult, path: Path, fmt: str) -> Path:
     return path
 
 
-def read_events(path: str | Path) -> list[Event]:
-    """Events back from a JSON or CSV file written by :func:`write_events`."""
-    path = Path(path)
-    if path.suffix == ".csv":
-        rows = pd.read_csv(path).replace({np.nan: None}).to_dict("records")
-    else:
-        rows = json.loads(path.read_text())["events"]
-    return [Event(r["label"], float(r["time_s"]), float(r["start_s"]), float(r["end_s"]), float(r["confidence"]),
-                  None if r.get("half") is None else int(r["half"])) for r in rows]
-
-
 def write_scores(result: TagResult, path: Path) -> Path:
-    """Per-sample probabilities: ``.npz`` (times, probabilities, half, classes) or CSV (one row per sample)."""
-    halves = np.concatenate([np.full(len(c.times), h or 0) for h, c in result.curves])
-    times = np.concatenate([c.times for _, c in result.curves])
-    probabilities = np.concatenate([c.probabilities for _, c in result.curves])
-    if path.suffix == ".npz":
+    """Per-sample probabilities: ``.npz`` (times, probabilities, half, classes, source) or CSV (the
+    ``result.scores`` table)."""
+    if path.suffix == ".npz":  # times at full precision: tune-smoother smooths them as tag did
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, times=times, probabilities=probabilities, half=halves, classes=np.array(result.classes),
-                            source=np.array(result.source))
+        np.savez_compressed(buffer, times=np.concatenate([c.times for _, c in result.curves]),
+                            probabilities=np.concatenate([c.probabilities for _, c in result.curves]),
+                            half=np.concatenate([np.full(len(c.times), h or 0) for h, c in result.curves]),
+                            classes=np.array(result.classes), source=np.array(result.source))
         with atomic_write(path, "wb") as handle:
             handle.write(buffer.getvalue())
     else:
-        table = pd.DataFrame(probabilities, columns=result.classes)
-        table.insert(0, "time_s", np.round(times, 3))
-        table.insert(0, "half", halves)
         with atomic_write(path, newline="") as handle:
-            table.to_csv(handle, index=False, float_format="%.5f")
+            result.scores.to_csv(handle, index=False, float_format="%.5f")
     return path
 
 

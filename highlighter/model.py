@@ -117,6 +117,7 @@ def _random_init_is_intended():
 def create_clip(model: str, pretrained: str | None = None) -> tuple[nn.Module, Any, dict[str, Any]]:
     """An open_clip model (pretrained tag, local weights file, or None for random weights), its
     tokenizer and its config."""
+    pretrained = None if pretrained is None or pretrained.lower() == "none" else pretrained  # "none": random weights
     config = open_clip.get_model_config(model)
     if config is None:
         raise HighlighterError(f"unknown open_clip model {model!r} (see open_clip.list_models())")

@@ -6,9 +6,9 @@ from collections import Counter
 
 from rich.table import Table
 
-from highlighter.evaluate import Evaluation
-from highlighter.export import TagResult, timecode
-from highlighter.metrics import ClassificationReport
+from highlighter.evaluation.spotting import Evaluation
+from highlighter.events import TagResult, timecode
+from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.video import VideoInfo, choose_backend
 
 

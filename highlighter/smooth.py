@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from highlighter.events import Event
 from highlighter.labels import BACKGROUND
-
-
-
-@dataclass(frozen=True)
-class SmootherParams:
-    """How curves become events (defaults in configs/defaults.yaml under ``tag``)."""
-
-    window_s: float = 3.0  # moving-average width
-    threshold: float = 0.4  # a peak must reach this smoothed probability
-    low_threshold: float = 0.2  # start/end: where the smoothed curve falls below this
-    nms_s: dict[str, float] = field(default_factory=lambda: {"default": 20.0})  # per class, else "default"
-
-    def nms_for(self, cls: str) -> float:
-        """The suppression window of ``cls``."""
-        return float(self.nms_s.get(cls, self.nms_s.get("default", 20.0)))
-
-
-@dataclass(frozen=True)
-class Event:
-    """One detected highlight."""
-
-    label: str
-    time_s: float
-    start_s: float
-    end_s: float
-    confidence: float
-    half: int | None = None
+from highlighter.settings import SmootherSettings
 
 
 def smooth(times: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:
@@ -61,7 +34,7 @@ def peaks(curve: np.ndarray) -> np.ndarray:
     return (starts[top] + ends[top] - 1) // 2
 
 
-def events_for_class(times: np.ndarray, curve: np.ndarray, cls: str, params: SmootherParams) -> list[Event]:
+def events_for_class(times: np.ndarray, curve: np.ndarray, cls: str, params: SmootherSettings) -> list[Event]:
     """One event per surviving peak of a smoothed curve, strongest first through NMS."""
     candidates = [i for i in peaks(curve) if curve[i] >= params.threshold]
     candidates.sort(key=lambda i: (-curve[i], times[i]))
@@ -73,17 +46,17 @@ def events_for_class(times: np.ndarray, curve: np.ndarray, cls: str, params: Smo
     events = []
     for index in sorted(kept):
         left = index
-        while left > 0 and curve[left - 1] >= params.low_threshold:
+        while left > 0 and curve[left - 1] >= params.low:
             left -= 1
         right = index
-        while right < len(curve) - 1 and curve[right + 1] >= params.low_threshold:
+        while right < len(curve) - 1 and curve[right + 1] >= params.low:
             right += 1
         events.append(Event(cls, float(times[index]), float(times[left]), float(times[right]),
                             float(np.clip(curve[index], 0.0, 1.0))))
     return events
 
 
-def find_events(times: np.ndarray, probabilities: np.ndarray, classes: list[str], params: SmootherParams,
+def find_events(times: np.ndarray, probabilities: np.ndarray, classes: list[str], params: SmootherSettings,
                 half: int | None = None) -> list[Event]:
     """Events of every non-background class, sorted by time."""
     smoothed = smooth(times, probabilities, params.window_s)

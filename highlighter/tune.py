@@ -10,17 +10,14 @@ import numpy as np
 import yaml
 
 from highlighter.atomic import atomic_write
-from highlighter.config import load_defaults
 from highlighter.errors import HighlighterError
-from highlighter.evaluate import average_map
-from highlighter.export import soccernet_spots
+from highlighter.evaluation.spotting import average_map
+from highlighter.soccernet.files import soccernet_spots
 from highlighter.labels import LabelMap
-from highlighter.smooth import SmootherParams, find_events
-from highlighter.soccernet import Spot
-from highlighter.spotting_files import load_truth
-
-GRID = {"window_s": (1.0, 3.0, 5.0, 9.0), "threshold": (0.1, 0.2, 0.3, 0.5), "nms_s": (10.0, 20.0, 30.0, 60.0)}
-
+from highlighter.settings import SmootherSettings, TuneSettings, load_settings
+from highlighter.smooth import find_events
+from highlighter.soccernet.files import Spot
+from highlighter.soccernet.trees import load_truth
 
 @dataclass
 class GameScores:
@@ -44,7 +41,7 @@ def read_score_files(folder: str | Path) -> list[GameScores]:
     return games
 
 
-def predictions_for(games: list[GameScores], params: SmootherParams) -> dict[str, list[Spot]]:
+def predictions_for(games: list[GameScores], params: SmootherSettings) -> dict[str, list[Spot]]:
     """SoccerNet predictions of every game under ``params``."""
     return {game.name: soccernet_spots([event for half, times, probabilities in game.halves
                                         for event in find_events(times, probabilities, game.classes, params, half)])
@@ -52,11 +49,10 @@ def predictions_for(games: list[GameScores], params: SmootherParams) -> dict[str
 
 
 def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map: LabelMap,
-                  metric: str = "loose") -> list[tuple[SmootherParams, float]]:
-    """Every grid setting with its average-mAP on the games found in both folders, best first.
-
-    Score files pair with labelled games by the game folder's name.
-    """
+                  grid: TuneSettings) -> list[tuple[SmootherSettings, float]]:
+    """Every setting of ``grid`` with its average-mAP (``grid.metric``) on the games found in both
+    folders, best first. Candidates leave ``low_threshold`` unset (half the threshold, the smoother's own
+    rule). Score files pair with labelled games by the game folder's name."""
     games = read_score_files(scores_folder)
     truth_by_path = load_truth(labels_root, label_map)
     truth = {Path(path).name: spots for path, spots in truth_by_path.items()}
@@ -65,20 +61,19 @@ def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map:
         raise HighlighterError(f"no score file in {scores_folder} matches a game folder name under {labels_root}")
     truth = {g.name: truth[g.name] for g in games}
     results = []
-    for window, threshold, nms in itertools.product(*GRID.values()):
-        params = SmootherParams(window_s=window, threshold=threshold, low_threshold=threshold / 2,
-                                nms_s={"default": nms})
-        results.append((params, average_map(truth, predictions_for(games, params), label_map, metric).average_map))
+    for window, threshold, nms in itertools.product(grid.window_s, grid.threshold, grid.nms_s):
+        params = SmootherSettings(window_s=window, threshold=threshold, low_threshold=None, nms_s={"default": nms})
+        results.append((params, average_map(truth, predictions_for(games, params), label_map, grid.metric).average_map))
     return sorted(results, key=lambda item: -item[1])
 
 
-def write_tuned_config(params: SmootherParams, path: str | Path) -> None:
-    """Save ``params`` as a config file for ``highlight --config FILE tag``. The NMS window is written for
-    every class the shipped defaults name too, so none of their per-class values survives the overlay:
-    tag then smooths exactly as the tuning scored."""
-    shipped = load_defaults()["tag"].get("nms_s", {})
+def write_tuned_config(params: SmootherSettings, path: str | Path) -> None:
+    """Save ``params`` as a config file (its ``smoother`` block) for ``highlight --config FILE tag``. The
+    NMS window is written for every class the shipped settings name too, so none of their per-class
+    values survives the overlay: tag then smooths exactly as the tuning scored."""
+    shipped = load_settings().smoother.nms_s
     nms = {key: params.nms_for(key) for key in {"default", *shipped, *params.nms_s}}
-    settings = {"tag": {"window": params.window_s, "threshold": params.threshold,
-                        "low_threshold": params.low_threshold, "nms_s": dict(sorted(nms.items()))}}
+    block = {"window_s": params.window_s, "threshold": params.threshold, "low_threshold": params.low_threshold,
+             "nms_s": dict(sorted(nms.items()))}
     with atomic_write(path) as handle:
-        yaml.safe_dump(settings, handle, sort_keys=False)
+        yaml.safe_dump({"smoother": block}, handle, sort_keys=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from highlighter.settings import shipped_settings
 from highlighter.video import FrameSampler
 from highlighter.video.testpattern import read_pattern_number, write_pattern_video
 
@@ -107,14 +108,18 @@ def on_screen_reference(kept: list[int], fps: float, rate: float, last_frame: in
     return chosen
 
 
+#: The shipped video settings (the sampler's defaults), for tests that build a Trainer themselves.
+VIDEO = shipped_settings().video
+
 #: Small synthetic SoccerNet games shared by the training, tagging and synth tests.
-SYNTH = dict(games=6, minutes=1.0, seed=7, width=320, height=180, density=30.0)
+SYNTH = dict(games=6, minutes=1.0, seed=7, size="320x180", density=30.0)
 
 
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory) -> Path:
     """A tree of synthetic games written once per session by `highlight synth`'s code."""
-    from highlighter.synth.game import SynthSettings, synthesize
+    from highlighter.settings import SynthSettings
+    from highlighter.synth.game import synthesize
 
     root = tmp_path_factory.mktemp("synth")
     synthesize(root, SynthSettings(**SYNTH))
@@ -127,17 +132,18 @@ TINY = dict(model="highlighter-tiny", pretrained=None, mode="finetune", lr=2e-3,
 
 
 def config(synth_root: Path, tmp: Path, **overrides):
-    """A TrainConfig for the tiny model on the synthetic games (frame cache beside ``tmp``)."""
-    from highlighter.train import TrainConfig
+    """The train settings of the tiny model on the synthetic games (frame cache beside ``tmp``)."""
+    from highlighter.api import configured
 
-    return TrainConfig(data=[str(synth_root)], out=str(tmp / "weights" / "tiny"), cache_dir=str(tmp.parent / "cache"),
-                       **{**TINY, "epochs": 10, **overrides})
+    return configured(("train",), None, {"data": [str(synth_root)], "out": str(tmp / "weights" / "tiny"),
+                                         "cache_dir": str(tmp.parent / "cache"), **TINY, "epochs": 10, **overrides},
+                      none_means_unset=False)["train"]
 
 
 @pytest.fixture(scope="session")
 def trained(synth_root, tmp_path_factory):
     """(trainer, result) of one 10-epoch run on the synthetic games."""
-    from highlighter.train import Trainer
+    from highlighter.training.loop import Trainer
 
-    trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("train")))
+    trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("train")), VIDEO)
     return trainer, trainer.run()

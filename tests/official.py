@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from highlighter.soccernet import Spot, predictions_json
+from highlighter.soccernet.files import Spot, predictions_json
 
 REMAP = {"Goal": "Goal", "Card": "Card", "Yellow card": "Card", "Red card": "Card", "Yellow->red card": "Card",
          "Substitution": "Substitution"}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from highlighter.soccernet import Spot
-from highlighter.spotting_files import load_truth
+from highlighter.soccernet.files import Spot
+from highlighter.soccernet.trees import load_truth
 from highlighter.labels import load_label_map
 from tests.conftest import SHARED_DATA, needs_shared
 
@@ -94,12 +94,12 @@ def test_finding_2_an_installed_wheel_finds_its_settings_from_any_folder(wheel, 
                     "--prefix", str(prefix), str(wheel)], check=True, capture_output=True)
     (site,) = prefix.glob("lib/python*/site-packages")
     probe = ("import highlighter, highlighter.synth.game, open_clip;"
-             "from highlighter.config import config_dir, load_defaults;"
+             "from highlighter.config import config_dir; from highlighter.settings import load_settings;"
              "from highlighter.labels import load_label_map;"
              "from highlighter.model import class_prompts;"
              "from highlighter.synth.timeline import load_event_stats;"
              "print(highlighter.__file__); print(config_dir());"
-             "assert load_defaults()['tag'] and load_label_map('soccernet-v2').classes and load_event_stats();"
+             "assert load_settings().tag and load_label_map('soccernet-v2').classes and load_event_stats();"
              "assert class_prompts(['background', 'goal']) and 'highlighter-tiny' in open_clip.list_models()")
     env = {**os.environ, "PYTHONPATH": str(site)}
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)

@@ -45,7 +45,7 @@ def test_frames_writes_images_and_index(clip, tmp_path):
 def test_frames_options_come_from_a_config_file(clip, tmp_path):
     video = clip("plain.mkv", **PLAIN)
     config = tmp_path / "my.yaml"
-    config.write_text("frames:\n  fps: 2.0\n  size: 32\n  decoder: pyav\n")
+    config.write_text("video:\n  fps: 2.0\n  decoder: pyav\nframes:\n  size: 32\n")
     out = tmp_path / "frames"
     result = run("--config", str(config), "frames", str(video), "-o", str(out), "-q")
     assert result.exit_code == 0, result.output

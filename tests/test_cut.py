@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import highlight
+from highlighter.settings import shipped_settings
 from highlighter.cut.selection import NothingSelectedError, SelectionSettings, Window, merge_windows, select_windows
-from highlighter.smooth import Event
+from highlighter.events import Event
 from tests.conftest import SHARED_DATA, sample
 
 FPS = 25.0
@@ -78,7 +79,7 @@ def event(label: str, t: float, confidence: float = 0.9, half: int | None = None
 
 
 def test_padding_per_class_and_merging():
-    settings = SelectionSettings(before_s={"default": 5, "goal": 10}, after_s={"default": 10, "goal": 20})
+    settings = SelectionSettings(None, 0.0, {"default": 5, "goal": 10}, {"default": 10, "goal": 20}, None)
     windows = select_windows([event("goal", 100), event("card", 125), event("substitution", 300)], {None: 600}, settings)
     assert [(w.start_s, w.end_s) for w in windows] == [(90, 135), (295, 310)]
     assert [e.label for e in windows[0].events] == ["goal", "card"]
@@ -88,7 +89,7 @@ def test_padding_per_class_and_merging():
 
 def test_max_duration_keeps_the_most_confident_then_orders_by_time():
     events = [event("goal", 100, 0.5), event("card", 300, 0.9), event("goal", 500, 0.8), event("card", 700, 0.4)]
-    settings = SelectionSettings(before_s={"default": 5}, after_s={"default": 5}, max_duration_s=25)
+    settings = SelectionSettings(None, 0.0, {"default": 5}, {"default": 5}, 25)
     windows = select_windows(events, {None: 1000}, settings)
     assert [w.events[0].time_s for w in windows] == [300, 500]  # the two best fit (10 s each), in match order
 
@@ -100,10 +101,10 @@ def test_halves_come_in_order_and_windows_never_merge_across_them():
 
 def test_classes_and_confidence_filter_and_nothing_selected():
     events = [event("goal", 100, 0.5), event("card", 300, 0.9)]
-    settings = SelectionSettings.from_config({}, classes="goal,substitution", min_confidence=0.4)
+    settings = SelectionSettings.from_settings(shipped_settings().cut, classes="goal,substitution", min_confidence=0.4)
     assert [w.events[0].label for w in select_windows(events, {None: 1000}, settings)] == ["goal"]
     with pytest.raises(NothingSelectedError, match="no events selected"):
-        select_windows(events, {None: 1000}, SelectionSettings.from_config({}, min_confidence=0.95))
+        select_windows(events, {None: 1000}, SelectionSettings.from_settings(shipped_settings().cut, min_confidence=0.95))
 
 
 # --- reels ---------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli import highlight
-from highlighter.evaluate import average_map, evaluate_paths
+from highlighter.evaluation.spotting import average_map, evaluate_paths
 from highlighter.labels import load_label_map
-from highlighter.soccernet import SoccerNetFormatError, Spot, predictions_json
-from highlighter.spotting_files import load_truth
+from highlighter.soccernet.files import SoccerNetFormatError, Spot, predictions_json
+from highlighter.soccernet.trees import load_truth
 from tests.conftest import SHARED_DATA, needs_shared
 from tests.official import official_score
 

@@ -13,12 +13,13 @@ from click.testing import CliRunner
 from safetensors import safe_open
 from torch import nn
 
+import highlighter
 from cli import highlight
 from highlighter import device
-from highlighter.data.soccernet_v2 import half_videos
+from highlighter.soccernet.games import half_videos
 from highlighter.model import WEIGHTS_FILE, load_checkpoint
 from highlighter.score import FrameScorer, is_convolutional, score_videos
-from highlighter.tag import Tagger, TagSettings
+from highlighter.settings import shipped_settings
 from highlighter.video import FrameSampler
 
 
@@ -31,16 +32,14 @@ def test_game(trained, synth_root) -> Path:
 
 
 def tag_with(checkpoint: Path, game: Path, precision: str):
-    classifier = load_checkpoint(checkpoint)
-    tagger = Tagger(classifier, {"name": classifier.spec.model}, TagSettings(device="cpu", precision=precision))
-    return tagger.tag(game, half_videos(game))
+    return highlighter.tag(game, weights=checkpoint, device="cpu", precision=precision)
 
 
 def test_bf16_gives_the_events_of_fp32_and_the_checkpoint_stays_fp32(trained, test_game):
     _, result = trained
     fp32, bf16 = (tag_with(result.checkpoint, test_game, precision) for precision in ("fp32", "bf16"))
     assert fp32.events and len(bf16.events) == len(fp32.events)
-    sample_s = 1 / TagSettings().fps
+    sample_s = 1 / shipped_settings().video.fps
     for ours, theirs in zip(bf16.events, fp32.events):
         assert (ours.label, ours.half) == (theirs.label, theirs.half)
         assert abs(ours.time_s - theirs.time_s) <= sample_s

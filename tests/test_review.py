@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import highlight
-from highlighter.review import load_events_document, report_path
+from highlighter.events import load_events_document
+from highlighter.review import report_path
 from highlighter.review.page import precise_clock
 from highlighter.video.testpattern import read_pattern_number
 from tests.chromium import chromium_binary, file_url

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from highlighter.smooth import SmootherParams, events_for_class, find_events, peaks, smooth
+from highlighter.settings import SmootherSettings, shipped_settings
+from highlighter.smooth import events_for_class, find_events, peaks, smooth
 
 TIMES = np.arange(0, 600, 1.0)
-PARAMS = SmootherParams(window_s=0.0, threshold=0.5, low_threshold=0.3, nms_s={"default": 20.0})
+PARAMS = SmootherSettings(window_s=0.0, threshold=0.5, low_threshold=0.3, nms_s={"default": 20.0})
 
 
 def bump(center: float, height: float = 0.9, width: float = 4.0) -> np.ndarray:
@@ -32,7 +33,7 @@ def test_two_peaks_closer_than_the_window_keep_the_stronger():
 
 def test_per_class_windows():
     curve = np.maximum(bump(100, 0.8), bump(120, 0.95))
-    tight = SmootherParams(0.0, 0.5, 0.3, {"default": 20.0, "goal": 50.0})
+    tight = SmootherSettings(0.0, 0.5, 0.3, {"default": 20.0, "goal": 50.0})
     assert len(events_for_class(TIMES, curve, "card", tight)) == 2
     assert len(events_for_class(TIMES, curve, "goal", tight)) == 1
 
@@ -48,7 +49,7 @@ def test_a_plateau_gives_one_event_at_its_middle():
 def test_noise_alone_gives_nothing():
     noise = np.random.default_rng(0).uniform(0, 0.35, len(TIMES))
     assert events_for_class(TIMES, noise, "goal", PARAMS) == []
-    assert find_events(TIMES, np.stack([1 - noise, noise], 1), ["background", "goal"], SmootherParams()) == []
+    assert find_events(TIMES, np.stack([1 - noise, noise], 1), ["background", "goal"], shipped_settings().smoother) == []
 
 
 def test_events_at_the_very_start_and_end():

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from highlighter.data.soccernet_v3 import read_v3_game
+from highlighter.soccernet.v3 import read_v3_game
 from highlighter.labels import SOCCERNET_V2_LABELS
-from highlighter.soccernet import read_labels
-from highlighter.synth.game import SynthSettings, synthesize
+from highlighter.soccernet.files import read_labels
+from highlighter.settings import SynthSettings
+from highlighter.synth.game import synthesize
 from highlighter.synth.timeline import draw_half, load_event_stats
 from highlighter.video import FrameSampler, probe
 from tests.conftest import needs_shared, SHARED_DATA, SYNTH
@@ -57,7 +58,7 @@ def test_v3_frames_and_links(synth_root):
             meta = action["imageMetadata"]
             assert {"label", "gameTime", "half", "position", "imageType", "width", "height", "visibility"} <= set(meta)
             assert meta["imageType"] == "action" and meta["label"] in SOCCERNET_V2_LABELS
-            assert (meta["width"], meta["height"]) == (SYNTH["width"], SYNTH["height"])
+            assert f"{meta['width']}x{meta['height']}" == SYNTH["size"]
             labels_seen.add(meta["label"])
             for replay_name in action["linked_replays"]:
                 assert replays[replay_name]["linked_action"] == name
@@ -83,7 +84,7 @@ def test_videos_decode_with_the_expected_duration(synth_root):
 
 
 def test_same_seed_same_games(tmp_path):
-    settings = SynthSettings(games=1, minutes=0.4, seed=3, width=192, height=108, density=60)
+    settings = SynthSettings(games=1, minutes=0.4, seed=3, size="192x108", density=60)
     first, second = synthesize(tmp_path / "a", settings)[0], synthesize(tmp_path / "b", settings)[0]
     for name in ("Labels-v2.json", "Labels-v3.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes()

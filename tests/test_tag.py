@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import highlight
-from highlighter.evaluate import average_map
-from highlighter.export import EVENT_COLUMNS, read_events
+from highlighter.evaluation.spotting import average_map
+from highlighter.events import EVENT_COLUMNS, load_events_document
 from highlighter.labels import load_label_map
-from highlighter.soccernet import read_labels, read_predictions
-from highlighter.spotting_files import load_predictions
+from highlighter.soccernet.files import read_labels, read_predictions
+from highlighter.soccernet.trees import load_predictions
 from tests.conftest import needs_shared, SHARED_DATA
 
 
@@ -90,7 +90,7 @@ def test_json_and_csv_outputs_round_trip(trained, test_game, tmp_path):
                "-q").exit_code == 0
     assert run("tag", video, "--weights", result.checkpoint, "--format", "csv", "-o", csv_out, "-q").exit_code == 0
     document = json.loads(json_out.read_text())
-    assert set(document) == {"video", "duration_s", "fps", "model", "classes", "events", "timing"}
+    assert set(document) == {"video", "duration_s", "fps", "model", "classes", "events", "discontinuities", "timing"}
     assert document["timing"]["frames"] == 60 and document["timing"]["wall_s"] > 0
     assert document["model"]["name"] == "highlighter-tiny" and len(document["model"]["sha256"]) == 64
     assert document["duration_s"] == pytest.approx(60, abs=0.1) and document["events"]
@@ -101,7 +101,7 @@ def test_json_and_csv_outputs_round_trip(trained, test_game, tmp_path):
         assert int(minutes) * 60 + float(seconds) == pytest.approx(event["time_s"], abs=0.05)
     table = pd.read_csv(csv_out)
     assert list(table.columns) == EVENT_COLUMNS
-    assert read_events(csv_out) == read_events(json_out)
+    assert load_events_document(csv_out).events == load_events_document(json_out).events
     curves = pd.read_csv(scores)
     assert list(curves.columns) == ["half", "time_s", *document["classes"]] and len(curves) == 60
     assert curves[document["classes"]].sum(axis=1).round(3).eq(1).all()
@@ -155,14 +155,14 @@ def test_finding_5_tune_smoother_finds_settings_and_writes_a_config_that_reprodu
                   "--scores", "x.npz", "-q")
     assert outcome.exit_code == 0, outcome.output
     assert len(list(scores.glob("*.scores.npz"))) == 2
-    from highlighter.smooth import SmootherParams
+    from highlighter.settings import shipped_settings
     from highlighter.tune import predictions_for, read_score_files, tune_smoother
 
     label_map = load_label_map("highlight")
-    ranked = tune_smoother(scores, synth_root, label_map)
+    ranked = tune_smoother(scores, synth_root, label_map, shipped_settings().tune_smoother)
     assert len(ranked) == 64 and ranked[0][1] == max(score for _, score in ranked)
     truth = {g.name: read_labels(g / "Labels-v2.json") for g in games}
-    default = average_map(truth, predictions_for(read_score_files(scores), SmootherParams()), label_map).average_map
+    default = average_map(truth, predictions_for(read_score_files(scores), shipped_settings().smoother), label_map).average_map
     assert ranked[0][1] >= default
     best = tmp_path / "best.yaml"
     outcome = run("tune-smoother", scores, synth_root, "--write", best)
@@ -173,12 +173,10 @@ def test_finding_5_tune_smoother_finds_settings_and_writes_a_config_that_reprodu
 def assert_tuned_config_reproduces_the_tuned_score(checkpoint, games, config_file, best, tmp_path):
     """Tagging with the written config gives exactly the tuned average-mAP (the shipped per-class NMS
     windows used to survive the overlay)."""
-    from highlighter.config import load_defaults
-    from highlighter.smooth import SmootherParams
+    from highlighter.settings import load_settings
 
     params, score = best
-    written = load_defaults(config_file)["tag"]
-    overlaid = SmootherParams(written["window"], written["threshold"], written["low_threshold"], written["nms_s"])
+    overlaid = load_settings(config_file).smoother
     assert all(overlaid.nms_for(cls) == params.nms_for(cls) for cls in ("goal", "card", "substitution"))
     out = tmp_path / "tuned"
     tuned = run("--config", config_file, "tag", *games, "--weights", checkpoint, "--format", "soccernet", "-o", out,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import replace
 import zipfile
 from pathlib import Path
 
@@ -16,19 +17,24 @@ from click.testing import CliRunner
 from cli import highlight
 from highlighter.data.dataset import FrameDataset, class_of_record, collect_records, split_games
 from highlighter.data.soccernet_v2 import VideoFrameSettings, read_v2_game
-from highlighter.data.soccernet_v3 import read_v3_game
+from highlighter.soccernet.v3 import read_v3_game
 from highlighter.errors import HighlighterError
 from highlighter.labels import load_label_map
 from highlighter.model import CheckpointError, load_checkpoint
-from highlighter.soccernet import read_labels
+from highlighter.soccernet.files import read_labels
 from highlighter.model import create_classifier
-from highlighter.train import TrainConfig, Trainer, _seed_everything, wise_interpolate
-from tests.conftest import config
+from highlighter.training.loop import Trainer, seed_everything
+from highlighter.training.selection import wise_interpolate
+from tests.conftest import VIDEO, config
+
+#: frame-drawing settings for the reader tests (what training uses at 2 frames per second)
+FRAMES = VideoFrameSettings(fps=2.0, size=64, window=(-2.0, 6.0), background_gap_s=15.0, background_per_event=2.0,
+                            decoder="auto", seed=0)
+
 
 def held_out(trainer: Trainer) -> FrameDataset:
     """The images of the val and test games together (more classes than either game alone)."""
-    spec = trainer.classifier.spec
-    datasets = trainer._datasets(trainer.classes, spec.image_size, spec.mean, spec.std)
+    datasets = trainer.data.splits
     records = datasets["val"].records + datasets["test"].records
     return FrameDataset(records, trainer.label_map, trainer.classes, datasets["val"].transform)
 
@@ -101,25 +107,25 @@ def test_resume_continues_from_the_saved_epoch(synth_root, tmp_path):
 
     cfg = config(synth_root, tmp_path, epochs=3)
     with pytest.raises(Interrupt):
-        Trainer(cfg, on_epoch=stop_after_two).run()
+        Trainer(cfg, VIDEO, on_epoch=stop_after_two).run()
     state = torch.load(Path(cfg.out).with_name("tiny.resume.pt"), weights_only=False)
     assert state["epoch"] == 0 and state["optimizer"]["state"]  # epoch 1 done, Adam moments saved
     seen = []
-    resumed = Trainer(TrainConfig(**{**cfg.__dict__, "resume": True}), on_epoch=lambda row, r: seen.append(row["epoch"])).run()
+    resumed = Trainer(replace(cfg, resume=True), VIDEO, on_epoch=lambda row, r: seen.append(row["epoch"])).run()
     assert seen == [2, 3] and [row["epoch"] for row in resumed.history] == [1, 2, 3]
     assert not Path(cfg.out).with_name("tiny.resume.pt").exists()
-    straight = Trainer(TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "straight")})).run()
+    straight = Trainer(replace(cfg, out=str(tmp_path / "straight")), VIDEO).run()
     a, b = load_checkpoint(resumed.checkpoint), load_checkpoint(straight.checkpoint)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_contrastive_loss_trains_the_text_side(synth_root, tmp_path):
-    trainer = Trainer(config(synth_root, tmp_path, epochs=2, loss="contrastive", lr=1e-3))
+    trainer = Trainer(config(synth_root, tmp_path, epochs=2, loss="contrastive", lr=1e-3), VIDEO)
     result = trainer.run()
     assert np.isfinite([row["train_loss"] for row in result.history]).all()
     assert result.history[1]["train_loss"] < result.history[0]["train_loss"]
     assert load_checkpoint(result.checkpoint).head.weight.shape == (4, 32)
-    _seed_everything(trainer.config.seed)  # the same draws as the run's start: its initial text tower
+    seed_everything(trainer.config.seed)  # the same draws as the run's start: its initial text tower
     _, initial, _ = create_classifier("highlighter-tiny", trainer.classes)
     text = [name for name, _ in initial.named_parameters() if not name.startswith("visual.")]
     trained_text = dict(trainer.clip.named_parameters())
@@ -150,7 +156,7 @@ def test_replays_carry_their_actions_label(tmp_path):
 def test_v2_frames_sit_at_the_annotated_times(synth_root, tmp_path):
     game = sorted(p.parent for p in synth_root.rglob("Labels-v2.json"))[0]
     label_map = load_label_map("highlight")
-    settings = VideoFrameSettings(fps=2.0, size=64, window=(-2.0, 6.0), background_gap_s=15.0)
+    settings = FRAMES
     records = read_v2_game(game, "g", label_map, settings, tmp_path, None)
     events = [s for s in read_labels(game / "Labels-v2.json") if label_map.class_of(s.label)]
     assert {r.source for r in records} == {"v2-event", "v2-background"}
@@ -192,7 +198,7 @@ GOOD_ACTION = {"actions": {"0.png": {"imageMetadata": {"label": "Goal"}, "linked
 def test_bad_v3_data_is_one_line(tmp_path, document, zip_bytes, message):
     write_v3(tmp_path / "l" / "s" / "g", document, zip_bytes=zip_bytes)
     with pytest.raises(HighlighterError, match=message) as error:
-        collect_records([tmp_path], load_label_map("highlight"), VideoFrameSettings(), tmp_path / "cache")
+        collect_records([tmp_path], load_label_map("highlight"), FRAMES, tmp_path / "cache")
     assert "\n" not in str(error.value)
 
 
@@ -202,7 +208,7 @@ def test_unknown_labels_are_skipped_with_one_warning(tmp_path, caplog):
                             "2.png": {"imageMetadata": {"label": "Celebration"}, "linked_replays": []}}, "replays": {}}
     write_v3(tmp_path / "l" / "s" / "g", document, frames=("0.png", "1.png", "2.png"))
     with caplog.at_level(logging.WARNING):
-        records = collect_records([tmp_path], load_label_map("highlight"), VideoFrameSettings(), tmp_path / "cache")
+        records = collect_records([tmp_path], load_label_map("highlight"), FRAMES, tmp_path / "cache")
     assert [r.label for r in records] == ["Goal"]
     assert [r.message for r in caplog.records if "Celebration" in r.message] == [
         "skipped images with labels that are not SoccerNet-v2 labels: 'Celebration' x2"]
@@ -212,14 +218,14 @@ def test_a_class_without_training_images_is_an_error(synth_root, tmp_path):
     classes = tmp_path / "classes.yaml"
     classes.write_text("goal: [Goal]\npenalty: [Penalty]\n")
     with pytest.raises(HighlighterError, match="no training images for class 'penalty'"):
-        Trainer(config(synth_root, tmp_path, classes=str(classes), epochs=1)).run()
+        Trainer(config(synth_root, tmp_path, classes=str(classes), epochs=1), VIDEO).run()
 
 
 def test_unwritable_output_is_an_error(synth_root, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(HighlighterError, match="cannot write the checkpoint"):
-        Trainer(TrainConfig(**{**config(synth_root, tmp_path).__dict__, "out": str(blocker / "tiny")}))
+        Trainer(replace(config(synth_root, tmp_path), out=str(blocker / "tiny")), VIDEO)
 
 
 def test_wrong_checkpoint_is_one_line(tmp_path):
@@ -302,7 +308,7 @@ def test_finding_4_empty_val_split_never_ships_the_zero_shot_model(synth_root, t
     games = sorted(p.parent.relative_to(synth_root).as_posix() for p in synth_root.rglob("Labels-v2.json"))
     split = {"train": games[:5], "val": [], "test": games[5:]}
     with caplog.at_level(logging.WARNING):
-        result = Trainer(config(synth_root, tmp_path, epochs=2, wise_alpha=None, split_games=split)).run()
+        result = Trainer(config(synth_root, tmp_path, epochs=2, wise_alpha=None, split_games=split), VIDEO).run()
     assert result.wise_alpha == 1.0 and result.wise_sweep == {}
     assert head_differs_from_zero_shot(result.checkpoint)
     assert any("nothing was validated" in record.message for record in caplog.records)
@@ -320,7 +326,7 @@ def test_finding_6_resume_never_runs_code_from_the_state_file(synth_root, tmp_pa
     state_file.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"epoch": 0, "history": [], "planted": Planted()}, state_file)
     with pytest.raises(HighlighterError, match="not a resume state") as error:
-        Trainer(cfg).run()
+        Trainer(cfg, VIDEO).run()
     assert not marker.exists() and "\n" not in str(error.value)
 
 
@@ -344,6 +350,6 @@ def test_finding_9_wise_ft_sweep_keeps_the_best_alpha_on_val(synth_root, tmp_pat
     wise = json.loads((out / "metrics.json").read_text())["wise_ft"]
     best = max(wise["sweep"].values())
     assert wise["alpha"] == max(float(a) for a, score in wise["sweep"].items() if score == best)  # ties: the later
-    val = CliRunner().invoke(highlight, ["eval-frames", str(out), str(synth_root), "--split", "val",
+    val = CliRunner().invoke(highlight, ["eval-frames", str(out), str(synth_root), "--split", "val", "--precision", "fp32",
                                          "--cache-dir", cache, "--json", "-q"])
     assert json.loads(val.output)["macro_f1"] == pytest.approx(best, abs=1e-6)  # what was saved is what was chosen

@@ -16,7 +16,7 @@ import numpy as np
 
 from highlighter.cut.selection import Window
 from highlighter.cut.timelines import event_name
-from highlighter.review.events import match_clock
+from highlighter.events import match_clock
 from highlighter.video.encode import ffmpeg_binary
 
 #: fonts tried when fontconfig does not answer (Debian's fonts-dejavu-core, fonts-liberation)

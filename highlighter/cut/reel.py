@@ -26,16 +26,19 @@ from highlighter.video.encode import ffmpeg_binary
 MUXERS = {"mp4": "mp4", "mkv": "matroska"}
 
 
+#: AAC bitrate of a re-encoded reel's audio
+AUDIO_BITRATE = "128k"
+
+
 @dataclass(frozen=True)
 class ReelSettings:
-    """How the reel is encoded (defaults under ``cut`` in configs/defaults.yaml)."""
+    """How the reel is encoded (``crf``, ``preset`` and ``caption_renderer`` from the ``cut`` settings)."""
 
-    fast: bool = False  # stream copy, cuts at key frames
-    labels: bool = False  # burn a caption (class, match clock) into each segment
-    crf: int = 20
-    preset: str = "veryfast"
-    audio_bitrate: str = "128k"
-    caption_renderer: str = "auto"  # auto | drawtext | opencv
+    fast: bool  # stream copy, cuts at key frames
+    labels: bool  # burn a caption (class, match clock) into each segment
+    crf: int
+    preset: str
+    caption_renderer: str  # auto | drawtext | opencv
 
 
 def write_reel(windows: list[Window], videos: MatchVideos, out: str | Path, container: str,
@@ -110,7 +113,7 @@ def _reencode(windows: list[Window], videos: MatchVideos, partial: Path, contain
         inputs += ["-i", str(image)]
     command = [*inputs, "-filter_complex", ";".join(chains), "-map", "[v]"]
     if audio:
-        command += ["-map", "[a]", "-c:a", "aac", "-b:a", settings.audio_bitrate]
+        command += ["-map", "[a]", "-c:a", "aac", "-b:a", AUDIO_BITRATE]
     command += ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-pix_fmt", "yuv420p"]
     run_ffmpeg([*command, *_muxer_args(container), str(partial)], progress, task)
 

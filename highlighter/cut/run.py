@@ -22,7 +22,7 @@ from highlighter.cut.timelines import (
     youtube_chapters,
 )
 from highlighter.errors import HighlighterError
-from highlighter.review.events import load_events_document
+from highlighter.events import load_events_document
 from highlighter.review.source import MatchVideos, locate_videos
 
 

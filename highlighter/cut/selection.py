@@ -4,11 +4,11 @@ class, overlapping windows merged, trimmed to a length budget by confidence, the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from highlighter.errors import HighlighterError
-from highlighter.smooth import Event
+from highlighter.settings import CutSettings
+from highlighter.events import Event
 
 
 #: times this close to a frame boundary count as on it (float noise in seconds * fps)
@@ -21,36 +21,36 @@ class NothingSelectedError(HighlighterError):
 
 @dataclass(frozen=True)
 class SelectionSettings:
-    """Which events, and how much of the match around each (defaults under ``cut`` in configs/defaults.yaml)."""
+    """Which events, and how much of the match around each (from the ``cut`` settings)."""
 
-    classes: tuple[str, ...] | None = None  # None: every class
-    min_confidence: float = 0.0
-    before_s: dict[str, float] = field(default_factory=lambda: {"default": 5.0})  # per class, else "default"
-    after_s: dict[str, float] = field(default_factory=lambda: {"default": 10.0})
-    max_duration_s: float | None = None
+    classes: tuple[str, ...] | None  # None: every class
+    min_confidence: float
+    before_s: dict[str, float]  # per class, else "default"
+    after_s: dict[str, float]
+    max_duration_s: float | None
 
     def padding(self, label: str) -> tuple[float, float]:
         """Seconds kept before and after an event of class ``label``."""
-        return (float(self.before_s.get(label, self.before_s.get("default", 5.0))),
-                float(self.after_s.get(label, self.after_s.get("default", 10.0))))
+        return (float(self.before_s.get(label, self.before_s["default"])),
+                float(self.after_s.get(label, self.after_s["default"])))
 
     @classmethod
-    def from_config(cls, section: dict[str, Any] | None, classes: str | None = None, min_confidence: float | None = None,
-                    before: float | None = None, after: float | None = None,
-                    max_duration: float | None = None) -> "SelectionSettings":
-        """From the ``cut`` config section; an option given (not None) replaces it (``--before`` for every class)."""
-        section = section or {}
-        names = classes if classes is not None else section.get("classes")
-        chosen = None if names in (None, "", "all") else tuple(c.strip() for c in str(names).split(",") if c.strip())
-        before_s = {"default": before} if before is not None else dict(section.get("before_s") or {"default": 5.0})
-        after_s = {"default": after} if after is not None else dict(section.get("after_s") or {"default": 10.0})
+    def from_settings(cls, cut: CutSettings, classes: str | None = None, min_confidence: float | None = None,
+                      before: float | None = None, after: float | None = None,
+                      max_duration: float | None = None) -> "SelectionSettings":
+        """From the ``cut`` settings; an option given (not None) replaces its setting (``--before`` sets
+        every class)."""
+        names = cut.classes if classes is None else classes
+        chosen = None if names in ("", "all") else tuple(c.strip() for c in str(names).split(",") if c.strip())
+        before_s = dict(cut.before_s) if before is None else {"default": before}
+        after_s = dict(cut.after_s) if after is None else {"default": after}
         for name, value in (*before_s.items(), *after_s.items()):
             if float(value) < 0:
                 raise HighlighterError(f"padding must not be negative (got {value} for {name})")
-        limit = max_duration if max_duration is not None else section.get("max_duration")
+        limit = cut.max_duration if max_duration is None else max_duration
         if limit is not None and float(limit) <= 0:
             raise HighlighterError(f"--max-duration must be positive, got {limit}")
-        confidence = float(min_confidence if min_confidence is not None else section.get("min_confidence", 0.0))
+        confidence = float(cut.min_confidence if min_confidence is None else min_confidence)
         return cls(chosen, confidence, before_s, after_s, None if limit is None else float(limit))
 
 

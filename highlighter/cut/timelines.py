@@ -11,9 +11,9 @@ from pathlib import Path
 
 from highlighter.cut.selection import SelectionSettings, Window, padded_window
 from highlighter.errors import HighlighterError
-from highlighter.review.events import match_clock
+from highlighter.events import match_clock
 from highlighter.review.source import MatchVideos
-from highlighter.smooth import Event
+from highlighter.events import Event
 
 TIMELINES = ("source", "reel")
 #: YouTube shows description chapters only if the first is at 0:00, there are 3 or more, each >= 10 s

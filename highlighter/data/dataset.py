@@ -16,8 +16,10 @@ from PIL import Image
 from rich.progress import Progress
 
 from highlighter.data.records import FrameRecord
-from highlighter.data.soccernet_v2 import VideoFrameSettings, find_v2_games, read_v2_game
-from highlighter.data.soccernet_v3 import find_v3_games, read_v3_game
+from highlighter.data.soccernet_v2 import VideoFrameSettings, read_v2_game
+from highlighter.soccernet.games import find_v2_games
+from highlighter.soccernet.games import find_v3_games
+from highlighter.soccernet.v3 import read_v3_game
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, SOCCERNET_V2_LABELS, LabelMap
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,38 +19,32 @@ from rich.progress import Progress
 from highlighter.atomic import atomic_write
 from highlighter.data.records import FrameRecord
 from highlighter.labels import BACKGROUND, LabelMap
-from highlighter.soccernet import LABELS_FILE, read_labels
+from highlighter.settings import TrainSettings, VideoSettings
+from highlighter.soccernet.files import LABELS_FILE, read_labels
+from highlighter.soccernet.games import half_videos
 from highlighter.video import FrameSampler
-
-_HALF_VIDEO = re.compile(r"^([12])_(\d+p|[^.]*)\.(mkv|mp4|avi|mov)$")
-
 
 @dataclass(frozen=True)
 class VideoFrameSettings:
-    """How frames are drawn from half videos."""
+    """How frames are drawn from half videos (from the training and video settings: see frame_settings)."""
 
-    fps: float = 1.0
-    size: int = 224  # stored square size (the model's input size)
-    window: tuple[float, float] = (-2.0, 6.0)  # seconds around an event that take its label
-    background_gap_s: float = 15.0
-    background_per_event: float = 2.0  # background frames kept per event frame in a half
-    decoder: str = "decord"
-    seed: int = 0
-
-
-def half_videos(folder: Path) -> dict[int, Path]:
-    """The half videos of a game folder (``1_224p.mkv``, ``2_720p.mkv``, ...), preferring 224p."""
-    found: dict[int, Path] = {}
-    for path in sorted(folder.iterdir()):
-        match = _HALF_VIDEO.match(path.name)
-        if match and (int(match.group(1)) not in found or match.group(2) == "224p"):
-            found[int(match.group(1))] = path
-    return found
+    fps: float
+    size: int  # stored square size (the model's input size)
+    window: tuple[float, float]  # seconds around an event that take its label
+    background_gap_s: float
+    background_per_event: float  # background frames kept per event frame in a half
+    decoder: str
+    seed: int
 
 
-def find_v2_games(root: str | Path) -> list[Path]:
-    """Game folders under ``root`` with Labels-v2.json and at least one half video."""
-    return sorted(p.parent for p in Path(root).rglob(LABELS_FILE) if half_videos(p.parent))
+def frame_settings(training: TrainSettings | dict, video: VideoSettings | dict, size: int) -> VideoFrameSettings:
+    """The frame-drawing settings of a run (its settings, or as saved in a checkpoint's JSON)."""
+    train = training if isinstance(training, dict) else asdict(training)
+    sampling = video if isinstance(video, dict) else asdict(video)
+    return VideoFrameSettings(fps=train["frame_fps"] or sampling["fps"], size=size, window=tuple(train["event_window"]),
+                              background_gap_s=train["background_gap_s"],
+                              background_per_event=train["background_per_event"], decoder=sampling["decoder"],
+                              seed=train["seed"])
 
 
 def read_v2_game(folder: Path, game: str, label_map: LabelMap, settings: VideoFrameSettings, cache_dir: Path,

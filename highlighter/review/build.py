@@ -9,41 +9,35 @@ from __future__ import annotations
 import datetime
 import os
 import urllib.parse
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError, VideoError
 from highlighter.review.curves import CurvePanel, read_scores
-from highlighter.review.events import EventsDocument
+from highlighter.events import EventsDocument
 from highlighter.review.page import PageContent, render_page
 from highlighter.review.source import MatchVideos, locate_videos
 from highlighter.review.thumbnails import ThumbnailSettings, event_thumbnails
+from highlighter.settings import ReportSettings, VideoSettings, shipped_settings
 
 #: suffixes of the files `highlight tag` writes; the page replaces them with ``.report.html``
 EVENTS_SUFFIXES = (".events.json", ".events.csv", ".json", ".csv")
 
 
 @dataclass(frozen=True)
-class ReportSettings:
-    """Thumbnails and playback of the review page (defaults in configs/defaults.yaml under ``report``)."""
+class ReviewSettings:
+    """Thumbnails and playback of the review page (from the ``report`` and ``video`` settings)."""
 
-    thumbnails: ThumbnailSettings = field(default_factory=ThumbnailSettings)
-    play_lead_s: float = 3.0  # playing an event starts this long before it
+    thumbnails: ThumbnailSettings
+    play_lead_s: float  # playing an event starts this long before it
 
     @classmethod
-    def from_config(cls, section: dict[str, Any] | None, **overrides: Any) -> "ReportSettings":
-        """From the ``report`` config section (keys ``thumbnails``, ``spacing``, ``thumbnail_size``,
-        ``thumbnail_fps``, ``decoder``, ``sampling``, ``play_lead_s``); ``overrides`` that are not None win."""
-        values = {**(section or {}), **{k: v for k, v in overrides.items() if v is not None}}
-        names = {"thumbnails": "count", "spacing": "spacing_s", "thumbnail_size": "size", "thumbnail_fps": "fps",
-                 "decoder": "decoder", "sampling": "sampling"}
-        known = {f.name for f in fields(ThumbnailSettings)}
-        thumbs = {names[k]: v for k, v in values.items() if k in names and names[k] in known}
-        return cls(ThumbnailSettings(**thumbs), float(values.get("play_lead_s", 3.0)))
+    def from_settings(cls, report: ReportSettings, video: VideoSettings) -> "ReviewSettings":
+        """From the ``report`` and ``video`` settings (``shipped_settings()`` for the shipped ones)."""
+        return cls(ThumbnailSettings.from_settings(report, video), report.play_lead_s)
 
 
 @dataclass
@@ -74,14 +68,14 @@ def video_link(video: Path, page: Path) -> str:
 
 def write_report(document: EventsDocument, out: str | Path, *, video: str | Path | None = None,
                  scores: str | Path | None = None, panels: list[CurvePanel] | None = None,
-                 settings: ReportSettings | None = None, progress: Progress | None = None) -> ReportResult:
+                 settings: ReviewSettings | None = None, progress: Progress | None = None) -> ReportResult:
     """Write the review page of ``document`` to ``out``.
 
     ``video`` replaces the video path the events file recorded; ``scores`` (a `highlight tag --scores`
     file) or ``panels`` (curves in memory) add the score curves.
     """
     out = Path(out)
-    settings = settings or ReportSettings()
+    settings = settings or ReviewSettings.from_settings(shipped_settings().report, shipped_settings().video)
     warnings: list[str] = []
     videos: MatchVideos | None = None
     try:
@@ -108,13 +102,13 @@ def write_report(document: EventsDocument, out: str | Path, *, video: str | Path
     return ReportResult(out, warnings, len(document.events), sum(len(s) for s in thumbnails))
 
 
-def report_for_result(result, events_path: str | Path, settings: ReportSettings | None = None,
+def report_for_result(result, events_path: str | Path, settings: ReviewSettings | None = None,
                       progress: Progress | None = None) -> ReportResult:
     """The review page of a `highlight tag` run (a ``TagResult``), beside its events file, with the run's
     score curves; the video path is made absolute so the page links it wherever it was tagged from."""
-    from highlighter.export import events_document
+    from highlighter.events import events_document
     from highlighter.review.curves import panels_from_tag
-    from highlighter.review.events import document_from_dict
+    from highlighter.events import document_from_dict
 
     data = events_document(result)
     data["video"] = os.path.abspath(data["video"])

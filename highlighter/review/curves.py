@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from highlighter.errors import HighlighterError
-from highlighter.review.events import clock, match_clock
-from highlighter.smooth import Event
+from highlighter.events import clock, match_clock
+from highlighter.events import Event
 
 #: colours of the highlight classes (others take the palette in turn)
 CLASS_COLOURS = {"goal": "#1f9d55", "card": "#e3a008", "substitution": "#2b6cb0"}

@@ -14,10 +14,10 @@ from importlib import resources
 
 from highlighter import __version__
 from highlighter.review.curves import CurvePanel, class_colour, svg_panel
-from highlighter.review.events import EventsDocument, clock, match_clock
+from highlighter.events import EventsDocument, clock, match_clock
 from highlighter.review.source import MatchVideos
 from highlighter.review.thumbnails import Thumbnail
-from highlighter.smooth import Event
+from highlighter.events import Event
 
 TEMPLATE = "template.html"
 

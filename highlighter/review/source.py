@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from highlighter.errors import HighlighterError
-from highlighter.review.events import EventsDocument
+from highlighter.events import EventsDocument
 from highlighter.video import VideoInfo, probe
 
 #: a video whose duration differs from the recorded one by more than this is another video
@@ -95,7 +95,7 @@ def locate_videos(document: EventsDocument, override: str | Path | None = None) 
                                  if override is None else f"{where}: no such video file or game folder")
     source = Path(os.path.abspath(found))
     if source.is_dir():
-        from highlighter.data.soccernet_v2 import half_videos
+        from highlighter.soccernet.games import half_videos
 
         halves = tuple(HalfVideo(half, path, probe(path)) for half, path in sorted(half_videos(source).items()))
         if not halves:

@@ -13,21 +13,29 @@ import numpy as np
 from rich.progress import Progress
 
 from highlighter.review.source import MatchVideos
-from highlighter.smooth import Event
+from highlighter.settings import ReportSettings, VideoSettings
+from highlighter.events import Event
 from highlighter.video import FrameSampler
+
+
+#: JPEG quality of the embedded thumbnails
+JPEG_QUALITY = 82
 
 
 @dataclass(frozen=True)
 class ThumbnailSettings:
     """How many thumbnails per event, how far apart, how large, and how they are decoded."""
 
-    count: int = 5  # per event, centred on it
-    spacing_s: float = 2.0  # between neighbours
-    size: int = 144  # side of the square (the sampler's centre crop, as the model sees it)
-    fps: float = 2.0  # sampling rate of the pass that finds them: the nearest sample is at most 1/(2 fps) away
-    decoder: str = "decord"
-    sampling: str = "exact"
-    quality: int = 82  # JPEG quality
+    count: int  # per event, centred on it
+    spacing_s: float  # between neighbours
+    size: int  # side of the square (the sampler's centre crop, as the model sees it)
+    fps: float  # sampling rate of the pass that finds them: the nearest sample is at most 1/(2 fps) away
+    video: VideoSettings  # decoder, sampling and stall timeout of that pass
+
+    @classmethod
+    def from_settings(cls, report: ReportSettings, video: VideoSettings) -> "ThumbnailSettings":
+        """From the ``report`` and ``video`` settings."""
+        return cls(report.thumbnails, report.spacing, report.thumbnail_size, report.thumbnail_fps, video)
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,9 @@ def event_thumbnails(videos: MatchVideos, events: list[Event], settings: Thumbna
         best_time = np.full(len(targets), np.nan)
         best_gap = np.full(len(targets), np.inf)
         best_image: list[np.ndarray | None] = [None] * len(targets)
-        sampler = FrameSampler(video.path, fps=settings.fps, size=settings.size, decoder=settings.decoder,
-                               sampling=settings.sampling, batch_size=64)
+        sampler = FrameSampler(video.path, fps=settings.fps, size=settings.size, decoder=settings.video.decoder,
+                               sampling=settings.video.sampling, batch_size=64,
+                               stall_timeout_s=settings.video.stall_timeout_s)
         task, decoded = None, 0
         if progress is not None:
             task = progress.add_task(f"thumbnails {video.path.name}", total=sampler.expected_samples)
@@ -86,7 +95,7 @@ def event_thumbnails(videos: MatchVideos, events: list[Event], settings: Thumbna
         for target, (event_index, _) in enumerate(owners):
             image, strip = best_image[target], strips[event_index]
             if image is not None and not (strip and strip[-1].time_s == best_time[target]):  # one frame once
-                strip.append(Thumbnail(float(best_time[target]), encode_jpeg(image, settings.quality)))
+                strip.append(Thumbnail(float(best_time[target]), encode_jpeg(image, JPEG_QUALITY)))
     return strips
 
 

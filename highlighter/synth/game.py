@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -12,7 +11,9 @@ import numpy as np
 from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
-from highlighter.soccernet import LABELS_FILE, game_time
+from highlighter.soccernet.files import LABELS_FILE, V3_FRAMES, V3_LABELS, game_time
+from highlighter.settings import SynthSettings
+from highlighter.soccernet.games import half_video_name
 from highlighter.synth.render import REPLAY_OFFSETS, GameStyle, HalfRenderer
 from highlighter.synth.timeline import SynthEvent, draw_half, load_event_stats
 from highlighter.video.encode import encode_frames
@@ -20,20 +21,6 @@ from highlighter.video.encode import encode_frames
 LEAGUES = (("england_epl", "2016-2017"), ("spain_laliga", "2015-2016"), ("italy_serie-a", "2016-2017"),
            ("germany_bundesliga", "2015-2016"), ("france_ligue-1", "2016-2017"))
 FPS = 25
-V3_LABELS_FILE = "Labels-v3.json"
-V3_FRAMES_FILE = "Frames-v3.zip"
-
-
-@dataclass(frozen=True)
-class SynthSettings:
-    """What `highlight synth` makes."""
-
-    games: int = 4
-    minutes: float = 2.0  # per half
-    seed: int = 0
-    width: int = 398
-    height: int = 224
-    density: float = 1.0  # times the real event rates
 
 
 def synthesize(out: str | Path, settings: SynthSettings, progress: Progress | None = None) -> list[Path]:
@@ -62,7 +49,7 @@ def write_game(folder: Path, url: str, style: GameStyle, halves: list[list[Synth
     renderers = []
     score = (0, 0)
     for half, events in enumerate(halves, start=1):
-        renderer = HalfRenderer(style, events, duration, settings.width, settings.height, half, score)
+        renderer = HalfRenderer(style, events, duration, *settings.frame_size, half, score)
         renderers.append(renderer)
         score = (score[0] + sum(e.label == "Goal" and e.team == "home" for e in events),
                  score[1] + sum(e.label == "Goal" and e.team == "away" for e in events))
@@ -75,7 +62,7 @@ def write_game(folder: Path, url: str, style: GameStyle, halves: list[list[Synth
                 if progress is not None:
                     progress.advance(task)
 
-        encode_frames(folder / f"{half}_{settings.height}p.mkv", frames(), settings.width, settings.height, FPS,
+        encode_frames(folder / half_video_name(half, settings.frame_size[1]), frames(), *settings.frame_size, FPS,
                       output_args=["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "50"])
     with atomic_write(folder / LABELS_FILE) as handle:
         json.dump(labels_v2(url, style, halves, score), handle, indent=1)
@@ -107,7 +94,7 @@ def write_frames_v3(folder: Path, url: str, renderers: list[HalfRenderer]) -> No
     its replays are the frames of its own replay scene.
     """
     actions, replays = {}, {}
-    zip_path = folder / V3_FRAMES_FILE
+    zip_path = folder / V3_FRAMES
     with atomic_write(zip_path, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
         number = 0
         for half, renderer in enumerate(renderers, start=1):
@@ -133,7 +120,7 @@ def write_frames_v3(folder: Path, url: str, renderers: list[HalfRenderer]) -> No
                 number += 1
     document = {"GameMetadata": {"UrlLocal": url + "/", "list_actions": list(actions), "list_replays": list(replays)},
                 "actions": actions, "replays": replays}
-    with atomic_write(folder / V3_LABELS_FILE) as handle:
+    with atomic_write(folder / V3_LABELS) as handle:
         json.dump(document, handle, indent=1)
 
 

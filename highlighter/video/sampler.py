@@ -11,6 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from highlighter.errors import VideoError
+from highlighter.settings import VideoSettings, choices, shipped_settings
 from highlighter.video.backends import BACKENDS, Backend, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
 from highlighter.video.prefetch import prefetch
@@ -21,13 +22,11 @@ from highlighter.video.watchdog import Died, Stalled, can_isolate, decode_isolat
 log = logging.getLogger(__name__)
 
 #: auto: per file, the fastest backend that is frame-exact on it (see backends.choose_backend)
-DECODERS = ("auto", *BACKENDS)
-SAMPLING_MODES = ("exact", "keyframes")
+DECODERS = choices(VideoSettings, "decoder")
+SAMPLING_MODES = choices(VideoSettings, "sampling")
 
 #: A decode that stops this many seconds (plus one frame) before the declared duration is reported.
 TRUNCATION_SLACK_S = 1.0
-#: Decoding that delivers nothing for this long is stopped (decord: PyAV takes over; PyAV: an error).
-STALL_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -60,14 +59,21 @@ class FrameSampler:
     def __init__(
         self,
         path: str | os.PathLike,
-        fps: float = 1.0,
-        size: int = 224,
-        decoder: str = "auto",
-        sampling: str = "exact",
-        batch_size: int = 64,
+        fps: float | None = None,
+        size: int | None = None,
+        decoder: str | None = None,
+        sampling: str | None = None,
+        batch_size: int | None = None,
         prefetch_batches: int = 2,
-        stall_timeout_s: float = STALL_TIMEOUT_S,
+        stall_timeout_s: float | None = None,
     ) -> None:
+        shipped = shipped_settings()  # a setting not given takes its configured default
+        fps = shipped.video.fps if fps is None else fps
+        decoder = shipped.video.decoder if decoder is None else decoder
+        sampling = shipped.video.sampling if sampling is None else sampling
+        stall_timeout_s = shipped.video.stall_timeout_s if stall_timeout_s is None else stall_timeout_s
+        size = shipped.frames.size if size is None else size
+        batch_size = shipped.frames.batch_size if batch_size is None else batch_size
         if fps <= 0:
             raise VideoError(f"--fps must be positive, got {fps}")
         if size <= 0 or batch_size <= 0:
@@ -87,6 +93,12 @@ class FrameSampler:
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, passed_over)
         self.discontinuities: list[Discontinuity] = []
         self.backend: Backend | None = None  # the backend that decoded the last pass
+
+    @classmethod
+    def from_settings(cls, path: str | os.PathLike, video: VideoSettings, size: int, batch_size: int) -> "FrameSampler":
+        """A sampler of ``path`` as ``video`` says, at the model's ``size``."""
+        return cls(path, fps=video.fps, size=size, decoder=video.decoder, sampling=video.sampling,
+                   batch_size=batch_size, stall_timeout_s=video.stall_timeout_s)
 
     @property
     def expected_samples(self) -> int | None:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-import open_clip
 import torch
 import torch.nn.functional as F
 from rich.progress import Progress
 
 from highlighter.data.dataset import FrameDataset, collect_records
-from highlighter.data.soccernet_v2 import VideoFrameSettings
+from highlighter.data.soccernet_v2 import frame_settings
 from highlighter.device import autocast, inference_dtype, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, LabelMap
-from highlighter.metrics import ClassificationReport, classification_report
+from highlighter.evaluation.metrics import ClassificationReport, classification_report
 from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
+from highlighter.settings import EvalFramesSettings, VideoSettings
 
 
 @torch.no_grad()
@@ -58,30 +58,25 @@ def checkpoint_label_map(folder: str | Path) -> LabelMap:
     return LabelMap(saved["name"], tuple(c for c in spec.classes if c != BACKGROUND), dict(saved["sources"]))
 
 
-def evaluate_frames(checkpoint: str | Path, data: list[str | Path], split: str = "all", device: str = "auto",
-                    batch_size: int = 64, cache_dir: str | Path = "~/.cache/highlighter/frames",
-                    progress: Progress | None = None, precision: str = "auto") -> tuple[ClassificationReport, int]:
+def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: EvalFramesSettings, video: VideoSettings,
+                    progress: Progress | None = None) -> tuple[ClassificationReport, int]:
     """Metrics of ``checkpoint`` on every image under ``data`` (or only the games of one of its splits)
-    with the model in ``precision`` (see ``highlighter.device.inference_dtype``); returns the report and
-    the number of games."""
-    torch_device = resolve_device(device)
-    classifier = load_checkpoint(checkpoint, torch_device, inference_dtype(precision, torch_device))
+    with the model in ``settings.precision`` (see ``highlighter.device.inference_dtype``); images are
+    drawn from videos as the checkpoint's training drew them. Returns the report and the number of games."""
+    torch_device = resolve_device(settings.device)
+    classifier = load_checkpoint(checkpoint, torch_device, inference_dtype(settings.precision, torch_device))
     label_map = checkpoint_label_map(checkpoint)
     spec = classifier.spec
-    training = spec.extra.get("training", {})
-    settings = VideoFrameSettings(fps=training.get("frame_fps", 1.0), size=spec.image_size,
-                                  window=tuple(training.get("event_window", (-2.0, 6.0))),
-                                  background_gap_s=training.get("background_gap_s", 15.0), seed=training.get("seed", 0))
-    records = collect_records(list(data), label_map, settings, Path(cache_dir).expanduser(), progress)
-    if split != "all":
-        games = set(spec.extra.get("data", {}).get(split, {}).get("game_list", []))
+    frames = frame_settings(spec.extra.get("training", {}), spec.extra.get("video", video), spec.image_size)
+    records = collect_records(list(data), label_map, frames, Path(settings.cache_dir).expanduser(), progress)
+    if settings.split != "all":
+        games = set(spec.extra.get("data", {}).get(settings.split, {}).get("game_list", []))
         if not games:
-            raise HighlighterError(f"{checkpoint}: the checkpoint records no {split!r} games")
+            raise HighlighterError(f"{checkpoint}: the checkpoint records no {settings.split!r} games")
         records = [r for r in records if r.game in games]
     if not records:
         raise HighlighterError("no labelled images found for these games")
-    transform = open_clip.image_transform(spec.image_size, is_train=False, mean=spec.mean, std=spec.std)
-    dataset = FrameDataset(records, label_map, list(spec.classes), transform)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
+    dataset = FrameDataset(records, label_map, list(spec.classes), spec.transform(train=False))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=settings.batch_size)
     report = evaluate_classifier(classifier, loader, torch_device, progress, mixed=False)
     return report, len({r.game for r in records})

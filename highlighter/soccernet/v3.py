@@ -7,16 +7,7 @@ from pathlib import Path
 
 from highlighter.data.records import FrameRecord
 from highlighter.errors import HighlighterError
-from highlighter.soccernet import SoccerNetFormatError, read_json
-
-V3_LABELS = "Labels-v3.json"
-V3_FRAMES = "Frames-v3.zip"
-
-
-def find_v3_games(root: str | Path) -> list[Path]:
-    """Game folders under ``root`` holding Labels-v3.json."""
-    return sorted(path.parent for path in Path(root).rglob(V3_LABELS))
-
+from highlighter.soccernet.files import V3_FRAMES, V3_LABELS, SoccerNetFormatError, read_json
 
 def read_v3_game(folder: Path, game: str) -> list[FrameRecord]:
     """Records for every action and replay frame of a game; replays carry their linked action's label.

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from highlighter.labels import LabelMap
-from highlighter.soccernet import Spot
-from highlighter.spotting_files import load_predictions, load_truth, pair_games
+from highlighter.soccernet.files import Spot
+from highlighter.soccernet.trees import load_predictions, load_truth, pair_games
 
 BINS_PER_SECOND = 2
 BINS_PER_HALF = 120 * 60 * BINS_PER_SECOND

@@ -10,16 +10,18 @@ from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
-from highlighter.options import IMAGE_FORMATS
+from highlighter.schema import choices
+from highlighter.settings import FramesSettings
 from highlighter.video import FrameSampler
 
 JPEG_QUALITY = 95
+IMAGE_FORMATS = choices(FramesSettings, "image_format")
 
 
 def export_frames(
     sampler: FrameSampler,
     out_dir: str | Path,
-    image_format: str = "jpg",
+    image_format: str,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Save every sample of ``sampler`` as ``out_dir/NNNNNN.<format>``; write and return the index table

@@ -1,4 +1,5 @@
-"""Readers and writers for SoccerNet's action-spotting JSON: Labels-v2.json and results_spotting.json."""
+"""SoccerNet's file names, and readers and writers for its action-spotting JSON: Labels-v2.json and
+results_spotting.json."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from highlighter.errors import HighlighterError
 
 LABELS_FILE = "Labels-v2.json"
 PREDICTIONS_FILE = "results_spotting.json"
+V3_LABELS = "Labels-v3.json"
+V3_FRAMES = "Frames-v3.zip"
+#: SoccerNet label written for each highlight class in results_spotting.json, and back
+SOCCERNET_NAMES = {"goal": "Goal", "card": "Card", "substitution": "Substitution"}
+CLASS_OF_SOCCERNET_NAME = {name: cls for cls, name in SOCCERNET_NAMES.items()}
 
 _GAME_TIME = re.compile(r"^\s*([12])\s*-\s*(\d+):(\d\d)\s*$")
 
@@ -135,3 +141,10 @@ def predictions_json(game: str, spots: list[Spot]) -> dict:
             for s in spots
         ],
     }
+
+
+def soccernet_spots(events: list) -> list[Spot]:
+    """Events (``highlighter.events.Event``) as SoccerNet predictions: the official files' label names,
+    positions in ms from each half's start (a single video counts as half 1)."""
+    return [Spot(e.half or 1, int(round(e.time_s * 1000)), SOCCERNET_NAMES.get(e.label, e.label),
+                 confidence=e.confidence) for e in events]

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from highlighter.labels import LabelMap
-from highlighter.soccernet import (
+from highlighter.soccernet.files import (
     LABELS_FILE,
     PREDICTIONS_FILE,
     SoccerNetFormatError,
@@ -16,6 +16,7 @@ from highlighter.soccernet import (
     parse_predictions,
     read_json,
     read_labels,
+    soccernet_spots,
 )
 
 SINGLE_GAME = "."
@@ -34,26 +35,10 @@ EVENTS_SUFFIX = ".events.json"
 
 
 def parse_events(data: Any, where: str) -> list[Spot]:
-    """The events of `highlight tag`'s JSON as predictions (a video is half 1 unless its events say)."""
-    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
-        raise SoccerNetFormatError(f"{where}: expected an object with a list 'events'")
-    spots = []
-    for number, event in enumerate(data["events"]):
-        at = f"{where}: events[{number}]"
-        if not isinstance(event, dict):
-            raise SoccerNetFormatError(f"{at} is not an object")
-        half = event.get("half") or 1
-        if half not in (1, 2):
-            raise SoccerNetFormatError(f"{at}: half {event.get('half')!r} is not 1 or 2")
-        time_s, confidence = event.get("time_s"), event.get("confidence")
-        if not isinstance(time_s, (int, float)) or time_s < 0:
-            raise SoccerNetFormatError(f"{at}: time_s {time_s!r} is not a non-negative number")
-        if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
-            raise SoccerNetFormatError(f"{at}: confidence {confidence!r} is not a number in [0, 1]")
-        if not isinstance(event.get("label"), str):
-            raise SoccerNetFormatError(f"{at}: missing label")
-        spots.append(Spot(int(half), int(round(time_s * 1000)), event["label"], confidence=float(confidence)))
-    return spots
+    """The events of `highlight tag`'s JSON as predictions (checked by the one events reader)."""
+    from highlighter.events import document_from_dict
+
+    return soccernet_spots(document_from_dict(data, where).events)
 
 
 def read_any_predictions(path: Path) -> list[Spot]:

@@ -1,0 +1,210 @@
+"""Events: what `highlight tag` finds, and the events file it writes.
+
+This module owns the ``Event`` record, the result of tagging one input (``TagResult``: events, score
+curves, and the Python API's ``to_frame``/``scores``/``save``), timecodes and clocks, the events JSON
+document, and the one validating reader of events files (JSON, CSV, SoccerNet results_spotting.json)
+that evaluation, the review page and the cutter all use.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from highlighter.errors import HighlighterError
+from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormatError, parse_predictions, read_json
+
+if TYPE_CHECKING:  # score curves come with PyTorch's scorer; this module stays light
+    import pandas as pd
+
+    from highlighter.score import ScoreCurves
+
+#: columns of every events table (the JSON's events, the CSV, ``TagResult.to_frame()``)
+EVENT_COLUMNS = ["label", "time_s", "timecode", "start_s", "end_s", "confidence", "half"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One detected highlight."""
+
+    label: str
+    time_s: float
+    start_s: float
+    end_s: float
+    confidence: float
+    half: int | None = None  # 1 or 2 in a SoccerNet game folder, else None
+
+
+@dataclass
+class TagResult:
+    """Everything `highlight tag` learned about one input (a video, or a SoccerNet game's two halves)."""
+
+    source: str
+    duration_s: float
+    fps: float
+    model: dict
+    classes: list[str]
+    events: list[Event]
+    curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
+    wall_s: float = 0.0
+    discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
+
+    @property
+    def frames(self) -> int:
+        """Frames scored."""
+        return sum(len(c.times) for _, c in self.curves)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The events as a pandas DataFrame (the CSV's columns)."""
+        import pandas as pd
+
+        return pd.DataFrame(event_rows(self.events), columns=EVENT_COLUMNS)
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Per-sample class probabilities: columns ``half`` (0 for a single video), ``time_s``, then one
+        per class."""
+        import numpy as np
+        import pandas as pd
+
+        table = pd.DataFrame(np.concatenate([c.probabilities for _, c in self.curves]), columns=self.classes)
+        table.insert(0, "time_s", np.round(np.concatenate([c.times for _, c in self.curves]), 3))
+        table.insert(0, "half", np.concatenate([np.full(len(c.times), h or 0) for h, c in self.curves]))
+        return table
+
+    def save(self, path: str | Path, format: str = "json") -> Path:
+        """Write the events file (``json``, ``csv`` or ``soccernet``), atomically."""
+        from highlighter.export import write_events
+
+        return write_events(self, Path(path), format)
+
+
+def timecode(seconds: float) -> str:
+    """``HH:MM:SS.s``."""
+    tenths = int(round(seconds * 10))
+    return f"{tenths // 36000:02d}:{tenths // 600 % 60:02d}:{tenths // 10 % 60:02d}.{tenths % 10}"
+
+
+def event_rows(events: list[Event]) -> list[dict]:
+    """Events as plain dicts with their timecodes (JSON and CSV share these columns)."""
+    return [{"label": e.label, "time_s": round(e.time_s, 3), "timecode": timecode(e.time_s),
+             "start_s": round(e.start_s, 3), "end_s": round(e.end_s, 3), "confidence": round(e.confidence, 4),
+             "half": e.half} for e in events]
+
+
+def events_document(result: TagResult) -> dict:
+    """The events JSON: video, duration, fps, model, classes, events, where the video's timestamps jump the
+    jumps its timeline was continued across (see ``FrameSampler.discontinuities``), and timing."""
+    jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
+    return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
+            "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
+            "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
+
+
+@dataclass
+class EventsDocument:
+    """One tagged input: where its video was, what tagged it, and its events sorted by half and time."""
+
+    where: str  # the events file, or a description of where the document came from
+    video: str | None  # video file or SoccerNet game folder as `highlight tag` recorded it
+    duration_s: float | None
+    events: list[Event]
+    classes: list[str] = field(default_factory=list)
+    model: dict = field(default_factory=dict)
+    timing: dict = field(default_factory=dict)
+    fps: float | None = None
+
+    @property
+    def is_game(self) -> bool:
+        """True when the events come from a SoccerNet game folder (events carry halves 1 and 2)."""
+        return any(e.half is not None for e in self.events)
+
+    @property
+    def highlight_classes(self) -> list[str]:
+        """The classes events can have (the model's classes less background, else the events' labels)."""
+        classes = [c for c in self.classes if c != "background"]
+        return classes or sorted({e.label for e in self.events})
+
+
+def load_events_document(path: str | Path) -> EventsDocument:
+    """The events file ``path``: the JSON of `highlight tag` (single video or game folder), its CSV
+    (no video named: pass one), or a SoccerNet results_spotting.json (times only, no start/end)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return _from_csv(path)
+    data = read_json(path)
+    if isinstance(data, dict) and "predictions" in data and "events" not in data:
+        return _from_soccernet(data, str(path))
+    return document_from_dict(data, str(path))
+
+
+def document_from_dict(data: Any, where: str) -> EventsDocument:
+    """An events document from the JSON object `highlight tag` writes (also its in-memory form), each event
+    checked: a label, a time and a confidence in [0, 1], half 1, 2 or none, start and end numbers."""
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise SoccerNetFormatError(f"{where}: expected an object with a list 'events'")
+    events = []
+    for number, row in enumerate(data["events"]):
+        at = f"{where}: events[{number}]"
+        if not isinstance(row, dict):
+            raise SoccerNetFormatError(f"{at} is not an object")
+        if row.get("half") not in (None, 1, 2):
+            raise SoccerNetFormatError(f"{at}: half {row.get('half')!r} is not 1 or 2")
+        time_s, confidence = row.get("time_s"), row.get("confidence")
+        if not isinstance(time_s, (int, float)) or time_s < 0:
+            raise SoccerNetFormatError(f"{at}: time_s {time_s!r} is not a non-negative number")
+        if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+            raise SoccerNetFormatError(f"{at}: confidence {confidence!r} is not a number in [0, 1]")
+        if not isinstance(row.get("label"), str):
+            raise SoccerNetFormatError(f"{at}: missing label")
+        for key in ("start_s", "end_s"):
+            if not isinstance(row.get(key, time_s), (int, float)):
+                raise SoccerNetFormatError(f"{at}: {key} {row.get(key)!r} is not a number")
+        events.append(Event(row["label"], float(time_s), float(row.get("start_s", time_s)),
+                            float(row.get("end_s", time_s)), float(confidence), row.get("half")))
+    duration = data.get("duration_s")
+    return EventsDocument(
+        where=where, video=data.get("video"), duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+        events=_sorted(events), classes=list(data.get("classes") or []), model=dict(data.get("model") or {}),
+        timing=dict(data.get("timing") or {}), fps=data.get("fps"))
+
+
+def _from_csv(path: Path) -> EventsDocument:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError:
+        raise HighlighterError(f"{path}: no such file") from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise HighlighterError(f"{path}: not a CSV events file ({exc})") from None
+    rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in table.to_dict("records")]
+    for row in rows:
+        if isinstance(row.get("half"), float):
+            row["half"] = int(row["half"])
+    return document_from_dict({"video": None, "events": rows}, str(path))
+
+
+def _from_soccernet(data: dict, where: str) -> EventsDocument:
+    events = [Event(CLASS_OF_SOCCERNET_NAME.get(s.label, s.label.lower()), s.position_ms / 1000, s.position_ms / 1000,
+                    s.position_ms / 1000, s.confidence, s.half) for s in parse_predictions(data, where)]
+    return EventsDocument(where=where, video=None, duration_s=None, events=_sorted(events))
+
+
+def _sorted(events: list[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.half or 0, e.time_s))
+
+
+def clock(seconds: float) -> str:
+    """``MM:SS`` (``H:MM:SS`` from an hour on), seconds rounded down: how players and YouTube show time."""
+    whole = max(int(math.floor(seconds + 1e-6)), 0)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def match_clock(event: Event) -> str:
+    """The event's time as a viewer reads it: ``1H 12:34`` in a game folder's half, else ``12:34``."""
+    return f"{event.half}H {clock(event.time_s)}" if event.half else clock(event.time_s)

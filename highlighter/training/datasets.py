@@ -1,0 +1,98 @@
+"""The images a run trains and validates on: records of every game under the data roots, split by game
+(never by image), wrapped as datasets with the model's own preprocessing, and served by loaders
+(class-balanced sampling, sharding across data-parallel ranks, worker processes on GPUs)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import Progress
+
+from highlighter.data.dataset import FrameDataset, collect_records, split_games
+from highlighter.data.soccernet_v2 import frame_settings
+from highlighter.errors import HighlighterError
+from highlighter.labels import LabelMap
+from highlighter.model import ClassifierSpec
+from highlighter.settings import TrainSettings, VideoSettings
+
+
+@dataclass
+class TrainingData:
+    """The datasets of each split and what they hold (saved into the checkpoint)."""
+
+    splits: dict[str, FrameDataset]
+    summary: dict[str, dict]
+
+
+def build_datasets(config: TrainSettings, video: VideoSettings, label_map: LabelMap, spec: ClassifierSpec,
+                   progress: Progress | None = None) -> TrainingData:
+    """Train, val and test datasets of the games under ``config.data``, preprocessed as ``spec`` says."""
+    settings = frame_settings(config, video, spec.image_size)
+    records = collect_records(config.data, label_map, settings, Path(config.cache_dir).expanduser(), progress)
+    games = sorted({r.game for r in records})
+    splits = config.split_games or split_games(games, tuple(config.split), config.seed)
+    unknown = sorted(set(sum(splits.values(), [])) - set(games))
+    if unknown:
+        raise HighlighterError(f"split names games that are not in the data: {', '.join(unknown[:3])}")
+    classes = list(spec.classes)
+    datasets = {split: FrameDataset([r for r in records if r.game in set(names)], label_map, classes,
+                                    spec.transform(train=split == "train"))
+                for split, names in splits.items()}
+    counts = Counter(classes[t] for t in datasets["train"].targets)
+    empty = [cls for cls in classes if counts[cls] == 0]
+    if empty:
+        raise HighlighterError(f"no training images for class {', '.join(map(repr, empty))} in the train games "
+                               f"({len(splits['train'])}); add data or change --classes")
+    summary = {split: {"games": len(splits[split]), "game_list": splits[split],
+                       "images": dict(Counter(classes[t] for t in ds.targets))}
+               for split, ds in datasets.items()}
+    return TrainingData(datasets, summary)
+
+
+def class_weights(dataset: FrameDataset, classes: int) -> torch.Tensor:
+    """Inverse-frequency loss weights (mean 1) of the classes in ``dataset``."""
+    counts = np.bincount(dataset.targets, minlength=classes)
+    return torch.tensor(counts.sum() / (classes * counts), dtype=torch.float32)
+
+
+def loader_workers(requested: int | None, device: torch.device) -> int:
+    """DataLoader worker processes: as asked, else about one per core on a GPU (up to 8) so decoding and
+    resizing images keeps up with it, and none on a CPU, where the model wants the cores."""
+    if requested is not None:
+        return requested
+    return min(8, len(os.sched_getaffinity(0))) if device.type == "cuda" else 0
+
+
+def make_loader(dataset: FrameDataset, config: TrainSettings, device: torch.device, train: bool, world: int = 1,
+                classes: int = 0) -> torch.utils.data.DataLoader:
+    """Batches of ``dataset``: for training shuffled, class-balanced with ``balance sampler``, or sharded
+    across ``world`` data-parallel ranks (call :func:`start_epoch` before each pass); in order for
+    evaluation. Workers persist across epochs."""
+    generator = torch.Generator()
+    sampler = None
+    if train and world > 1:
+        sampler = torch.utils.data.DistributedSampler(dataset, shuffle=True, seed=config.seed)
+    elif train and config.balance == "sampler":
+        counts = np.bincount(dataset.targets, minlength=classes)
+        weights = [1.0 / counts[t] for t in dataset.targets]
+        sampler = torch.utils.data.WeightedRandomSampler(weights, len(dataset), replacement=True, generator=generator)
+    workers = loader_workers(config.workers, device)
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=config.batch_size, sampler=sampler, shuffle=train and sampler is None,
+        generator=generator if train and sampler is None else None, num_workers=workers,
+        persistent_workers=workers > 0, pin_memory=device.type == "cuda", drop_last=False)
+
+
+def start_epoch(loader: torch.utils.data.DataLoader, seed: int, epoch: int) -> None:
+    """Seed the training loader's draws for ``epoch``: the same order after ``--resume`` as without."""
+    sampler = loader.sampler
+    if isinstance(sampler, torch.utils.data.DistributedSampler):
+        sampler.set_epoch(epoch)
+    generator = getattr(sampler, "generator", None) or loader.generator
+    if generator is not None:
+        generator.manual_seed(seed * 1000 + epoch)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from highlighter.errors import HighlighterError
+from highlighter.labels import BACKGROUND
 from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormatError, parse_predictions, read_json
 
 if TYPE_CHECKING:  # score curves come with PyTorch's scorer; this module stays light
@@ -124,7 +125,7 @@ class EventsDocument:
     @property
     def highlight_classes(self) -> list[str]:
         """The classes events can have (the model's classes less background, else the events' labels)."""
-        classes = [c for c in self.classes if c != "background"]
+        classes = [c for c in self.classes if c != BACKGROUND]
         return classes or sorted({e.label for e in self.events})
 
 

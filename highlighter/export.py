@@ -14,6 +14,7 @@ import pandas as pd
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
+from highlighter.labels import BACKGROUND, class_colour
 from highlighter.events import EVENT_COLUMNS, TagResult, event_rows, events_document
 from highlighter.schema import choices
 from highlighter.settings import TagSettings
@@ -72,14 +73,13 @@ def write_plot(result: TagResult, path: Path) -> Path:
 
     panels = len(result.curves)
     figure, axes = plt.subplots(panels, 1, figsize=(14, 3.2 * panels), squeeze=False)
-    colours = {"goal": "tab:green", "card": "tab:orange", "substitution": "tab:blue"}
     for axis, (half, curves) in zip(axes[:, 0], result.curves):
         minutes = curves.times / 60
         for column, cls in enumerate(curves.classes):
-            if cls != "background":
-                axis.plot(minutes, curves.probabilities[:, column], lw=0.8, label=cls, color=colours.get(cls))
+            if cls != BACKGROUND:
+                axis.plot(minutes, curves.probabilities[:, column], lw=0.8, label=cls, color=class_colour(cls, curves.classes))
         for event in (e for e in result.events if e.half == half):
-            axis.axvline(event.time_s / 60, color=colours.get(event.label, "k"), ls="--", lw=1)
+            axis.axvline(event.time_s / 60, color=class_colour(event.label, result.classes), ls="--", lw=1)
             axis.text(event.time_s / 60, 1.02, event.label, rotation=90, fontsize=7, va="bottom")
         axis.set_ylim(0, 1.15)
         axis.set_ylabel("probability")

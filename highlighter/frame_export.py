@@ -10,6 +10,7 @@ from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
+from highlighter.progress import Tracker
 from highlighter.schema import choices
 from highlighter.settings import FramesSettings
 from highlighter.video import FrameSampler
@@ -34,7 +35,7 @@ def export_frames(
     except OSError as exc:
         raise HighlighterError(f"{out_dir}: cannot create output folder ({exc.strerror})") from None
     params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if image_format == "jpg" else []
-    task = progress.add_task(f"frames {sampler.path.name}", total=sampler.expected_samples) if progress else None
+    tracker = Tracker(progress, f"frames {sampler.path.name}", sampler.expected_samples)
     rows = []
     for batch in sampler:
         for offset, (time_s, image) in enumerate(zip(batch.times, batch.images)):
@@ -46,10 +47,8 @@ def export_frames(
             with atomic_write(out_dir / name, "wb", durable=False) as handle:
                 handle.write(encoded.tobytes())
             rows.append((index, round(float(time_s), 6), name))
-        if progress is not None:
-            progress.advance(task, len(batch))
-    if progress is not None:
-        progress.update(task, total=len(rows), completed=len(rows))
+        tracker.advance(len(batch))
+    tracker.finish(len(rows))
     table = pd.DataFrame(rows, columns=["index", "time_s", "path"])
     with atomic_write(out_dir / "frames.csv", "w", newline="") as handle:
         table.to_csv(handle, index=False)

@@ -19,6 +19,18 @@ BUILT_IN_MAPS = ("highlight", "soccernet-v2")
 #: the class of every frame that shows none of the mapped events
 BACKGROUND = "background"
 
+#: colours of the highlight classes (others take the palette in turn)
+CLASS_COLOURS = {"goal": "#1f9d55", "card": "#e3a008", "substitution": "#2b6cb0"}
+PALETTE = ("#9f7aea", "#e53e3e", "#319795", "#dd6b20", "#718096")
+
+
+def class_colour(label: str, classes: list[str]) -> str:
+    """The colour of ``label`` in plots and on the review page."""
+    if label in CLASS_COLOURS:
+        return CLASS_COLOURS[label]
+    others = [c for c in classes if c not in CLASS_COLOURS]
+    return PALETTE[(others.index(label) if label in others else len(others)) % len(PALETTE)]
+
 
 @dataclass(frozen=True)
 class LabelMap:

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from highlighter.evaluation.spotting import Evaluation
 from highlighter.events import TagResult, timecode
+from highlighter.labels import BACKGROUND
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.video import VideoInfo, choose_backend
 
@@ -118,7 +119,7 @@ def events_table(result: TagResult) -> Table:
         table.add_row(f"{half}{timecode(event.time_s)}", f"[{colour}]{event.label}", f"{event.confidence:.2f}",
                       f"{timecode(event.start_s)}–{timecode(event.end_s)}")
     counts = Counter(e.label for e in result.events)
-    per_class = ", ".join(f"{counts[c]} {c}" for c in result.classes if c != "background")
+    per_class = ", ".join(f"{counts[c]} {c}" for c in result.classes if c != BACKGROUND)
     rate = result.frames / result.wall_s if result.wall_s else 0.0
     table.caption = (f"{per_class}; match {timecode(result.duration_s)}, tagged in {result.wall_s:.1f} s "
                      f"({result.frames} frames, {rate:.1f} frames/s)")

@@ -147,3 +147,17 @@ def trained(synth_root, tmp_path_factory):
 
     trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("train")), VIDEO)
     return trainer, trainer.run()
+
+
+def write_events_file(path: Path, video: Path | str, duration: float, events: list[tuple]) -> Path:
+    """An events JSON as `highlight tag` writes it, for ``events`` given as (label, time_s, confidence,
+    half) tuples (each event spans 2 s before to 3 s after its time)."""
+    import json
+
+    rows = [{"label": label, "time_s": t, "timecode": "", "start_s": max(t - 2, 0), "end_s": t + 3, "confidence": c,
+             "half": half} for label, t, c, half in events]
+    path.write_text(json.dumps({"video": str(video), "duration_s": duration, "fps": 1.0,
+                                "model": {"name": "highlighter-tiny", "checkpoint": "weights/tiny", "sha256": "ab" * 32},
+                                "classes": ["background", "goal", "card", "substitution"], "events": rows,
+                                "timing": {"wall_s": 2.5, "frames": int(duration)}}))
+    return path

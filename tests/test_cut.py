@@ -16,7 +16,7 @@ from cli import highlight
 from highlighter.settings import shipped_settings
 from highlighter.cut.selection import NothingSelectedError, SelectionSettings, Window, merge_windows, select_windows
 from highlighter.events import Event
-from tests.conftest import SHARED_DATA, sample
+from tests.conftest import write_events_file, SHARED_DATA, sample
 
 FPS = 25.0
 SIZE = dict(width=160, height=120)
@@ -30,13 +30,7 @@ def run(*args) -> object:
 
 
 def write_events(path: Path, video: Path | str, duration: float, events: list[tuple]) -> Path:
-    rows = [{"label": label, "time_s": t, "timecode": "", "start_s": max(t - 2, 0), "end_s": t + 3, "confidence": c,
-             "half": half} for label, t, c, half in events]
-    path.write_text(json.dumps({"video": str(video), "duration_s": duration, "fps": 1.0,
-                                "model": {"name": "highlighter-tiny", "checkpoint": "w", "sha256": "0" * 64},
-                                "classes": ["background", "goal", "card", "substitution"], "events": rows,
-                                "timing": {"wall_s": 1.0, "frames": int(duration)}}))
-    return path
+    return write_events_file(path, video, duration, events)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from highlighter.review import report_path
 from highlighter.review.page import precise_clock
 from highlighter.video.testpattern import read_pattern_number
 from tests.chromium import chromium_binary, file_url
-from tests.conftest import SHARED_DATA
+from tests.conftest import write_events_file, SHARED_DATA
 
 FPS = 25.0
 #: the thumbnail pass samples at 2 fps: the frame shown is at most a quarter second (plus a frame) away
@@ -32,13 +32,7 @@ def run(*args):
 
 
 def write_events(path: Path, video: Path | str, duration: float, events=EVENTS) -> Path:
-    rows = [{"label": label, "time_s": t, "timecode": "", "start_s": t - 2, "end_s": t + 3, "confidence": c,
-             "half": None} for label, t, c in events]
-    path.write_text(json.dumps({"video": str(video), "duration_s": duration, "fps": 1.0,
-                                "model": {"name": "highlighter-tiny", "checkpoint": "weights/tiny", "sha256": "ab" * 32},
-                                "classes": ["background", "goal", "card", "substitution"], "events": rows,
-                                "timing": {"wall_s": 2.5, "frames": int(duration)}}))
-    return path
+    return write_events_file(path, video, duration, [(label, t, c, None) for label, t, c in events])
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from rich.progress import Progress
 
 from highlighter.cut.captions import caption_text, make_caption
 from highlighter.cut.selection import Window
+from highlighter.progress import Tracker
 from highlighter.errors import HighlighterError
 from highlighter.review.source import MatchVideos
 from highlighter.video.encode import ffmpeg_binary
@@ -52,16 +53,15 @@ def write_reel(windows: list[Window], videos: MatchVideos, out: str | Path, cont
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.stem}.part.{container}")
     total = sum(w.duration_s for w in windows)
-    task = progress.add_task(f"reel {out.name}", total=round(total, 1)) if progress is not None else None
+    tracker = Tracker(progress, f"reel {out.name}", round(total, 1))
     try:
         with tempfile.TemporaryDirectory(prefix="highlighter-cut-") as scratch:
             if settings.fast:
-                _stream_copy(windows, videos, partial, container, Path(scratch), progress, task)
+                _stream_copy(windows, videos, partial, container, Path(scratch), tracker)
             else:
-                _reencode(windows, videos, partial, container, settings, Path(scratch), progress, task)
+                _reencode(windows, videos, partial, container, settings, Path(scratch), tracker)
         partial.replace(out)
-        if task is not None:
-            progress.update(task, completed=round(total, 1))
+        tracker.update(completed=round(total, 1))
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -73,7 +73,7 @@ def _has_audio(videos: MatchVideos, windows: list[Window]) -> bool:
 
 
 def _reencode(windows: list[Window], videos: MatchVideos, partial: Path, container: str, settings: ReelSettings,
-              scratch: Path, progress: Progress | None, task) -> None:
+              scratch: Path, tracker: Tracker) -> None:
     first = videos.half(windows[0].half).info
     width, height = first.width + first.width % 2, first.height + first.height % 2
     rates = {round(videos.half(w.half).info.avg_fps, 3) for w in windows}
@@ -115,11 +115,11 @@ def _reencode(windows: list[Window], videos: MatchVideos, partial: Path, contain
     if audio:
         command += ["-map", "[a]", "-c:a", "aac", "-b:a", AUDIO_BITRATE]
     command += ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-pix_fmt", "yuv420p"]
-    run_ffmpeg([*command, *_muxer_args(container), str(partial)], progress, task)
+    run_ffmpeg([*command, *_muxer_args(container), str(partial)], tracker)
 
 
 def _stream_copy(windows: list[Window], videos: MatchVideos, partial: Path, container: str, scratch: Path,
-                 progress: Progress | None, task) -> None:
+                 tracker: Tracker) -> None:
     audio = _has_audio(videos, windows)
     segments = []
     for number, window in enumerate(windows):
@@ -129,8 +129,7 @@ def _stream_copy(windows: list[Window], videos: MatchVideos, partial: Path, cont
                     f"{window.duration_s:.6f}", *maps, "-c", "copy", "-avoid_negative_ts", "make_zero",
                     "-f", MUXERS[container], str(segment)])
         segments.append(segment)
-        if progress is not None:
-            progress.advance(task, window.duration_s)
+        tracker.advance(window.duration_s)
     listing = scratch / "segments.txt"
     listing.write_text("".join(f"file '{s.as_posix()}'\n" for s in segments))
     run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", *_muxer_args(container), str(partial)])
@@ -141,15 +140,15 @@ def _muxer_args(container: str) -> list[str]:
     return [*extra, "-f", MUXERS[container]]
 
 
-def run_ffmpeg(arguments: list[str], progress: Progress | None = None, task=None) -> None:
-    """Run FFmpeg; with a progress task, advance it to the output time FFmpeg reports."""
+def run_ffmpeg(arguments: list[str], tracker: Tracker | None = None) -> None:
+    """Run FFmpeg; with a progress tracker, advance it to the output time FFmpeg reports."""
     command = [ffmpeg_binary(), "-v", "error", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *arguments]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in process.stdout:
             key, _, value = line.strip().partition("=")
-            if key == "out_time_us" and progress is not None and task is not None and value.lstrip("-").isdigit():
-                progress.update(task, completed=max(int(value), 0) / 1e6)
+            if key == "out_time_us" and tracker is not None and value.lstrip("-").isdigit():
+                tracker.update(completed=max(int(value), 0) / 1e6)
         errors = process.stderr.read()
     except BaseException:
         process.kill()

@@ -19,6 +19,7 @@ from rich.progress import Progress
 from highlighter.atomic import atomic_write
 from highlighter.data.records import FrameRecord
 from highlighter.labels import BACKGROUND, LabelMap
+from highlighter.progress import Tracker
 from highlighter.settings import TrainSettings, VideoSettings
 from highlighter.soccernet.files import LABELS_FILE, read_labels
 from highlighter.soccernet.games import half_videos
@@ -97,7 +98,7 @@ def _cached_half(video: Path, events: list[tuple[float, str]], settings: VideoFr
     keep_background = min(1.0, max(settings.background_per_event * max(event_frames, 5), 1) / background_candidates)
     rng = np.random.default_rng([settings.seed, stat.st_size])
     images, labels, times = [], [], []
-    task = progress.add_task(f"frames {video.parent.name[:24]}/{video.name}", total=expected) if progress else None
+    tracker = Tracker(progress, f"frames {video.parent.name[:24]}/{video.name}", expected)
     for batch in sampler:
         for time_s, image in zip(batch.times, batch.images):
             label = label_for_time(float(time_s), events, settings)
@@ -106,10 +107,8 @@ def _cached_half(video: Path, events: list[tuple[float, str]], settings: VideoFr
             images.append(image)
             labels.append(label)
             times.append(round(float(time_s), 3))
-        if progress is not None:
-            progress.advance(task, len(batch))
-    if progress is not None:
-        progress.remove_task(task)
+        tracker.advance(len(batch))
+    tracker.finish(remove=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     array = np.stack(images) if images else np.zeros((0, settings.size, settings.size, 3), np.uint8)
     with atomic_write(store, "wb") as handle:

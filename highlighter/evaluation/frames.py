@@ -15,6 +15,7 @@ from highlighter.device import autocast, inference_dtype, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.evaluation.metrics import ClassificationReport, classification_report
+from highlighter.progress import Tracker
 from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
 from highlighter.settings import EvalFramesSettings, VideoSettings
 
@@ -31,16 +32,14 @@ def evaluate_classifier(classifier: HighlightClassifier, loader: torch.utils.dat
     classifier.eval()
     dtype = next(classifier.parameters()).dtype
     logits_all, targets_all = [], []
-    task = progress.add_task(description, total=len(loader.dataset)) if progress else None
+    tracker = Tracker(progress, description, len(loader.dataset))
     for images, targets in loader:
         with autocast(device) if mixed else contextlib.nullcontext():
             logits = classifier(images.to(device, dtype, non_blocking=True))
         logits_all.append(logits.float().cpu())
         targets_all.append(targets)
-        if task is not None:
-            progress.advance(task, len(targets))
-    if task is not None:
-        progress.remove_task(task)
+        tracker.advance(len(targets))
+    tracker.finish(remove=True)
     if not logits_all:
         return classification_report(torch.empty(0, dtype=torch.long).numpy(), torch.empty(0, dtype=torch.long).numpy(),
                                      list(classifier.spec.classes))

@@ -12,19 +12,7 @@ import numpy as np
 from highlighter.errors import HighlighterError
 from highlighter.events import clock, match_clock
 from highlighter.events import Event
-
-#: colours of the highlight classes (others take the palette in turn)
-CLASS_COLOURS = {"goal": "#1f9d55", "card": "#e3a008", "substitution": "#2b6cb0"}
-PALETTE = ("#9f7aea", "#e53e3e", "#319795", "#dd6b20", "#718096")
-
-
-def class_colour(label: str, classes: list[str]) -> str:
-    """The colour of ``label`` on the page."""
-    if label in CLASS_COLOURS:
-        return CLASS_COLOURS[label]
-    others = [c for c in classes if c not in CLASS_COLOURS]
-    return PALETTE[(others.index(label) if label in others else len(others)) % len(PALETTE)]
-
+from highlighter.labels import BACKGROUND, class_colour
 
 @dataclass
 class CurvePanel:
@@ -103,7 +91,7 @@ def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], cl
                      f'<text class="axis" x="{x(tick):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">{clock(tick)}</text>')
     if panel is not None and len(panel.times):
         for column, cls in enumerate(panel.classes):
-            if cls == "background":
+            if cls == BACKGROUND:
                 continue
             times, values = _decimate(panel.times, panel.probabilities[:, column], inner_w)
             points = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in zip(times, values))

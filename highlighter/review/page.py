@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from highlighter import __version__
-from highlighter.review.curves import CurvePanel, class_colour, svg_panel
+from highlighter.labels import class_colour
+from highlighter.review.curves import CurvePanel, svg_panel
 from highlighter.events import EventsDocument, clock, match_clock
 from highlighter.review.source import MatchVideos
 from highlighter.review.thumbnails import Thumbnail

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 from rich.progress import Progress
 
+from highlighter.progress import Tracker
 from highlighter.review.source import MatchVideos
 from highlighter.settings import ReportSettings, VideoSettings
 from highlighter.events import Event
@@ -76,9 +77,8 @@ def event_thumbnails(videos: MatchVideos, events: list[Event], settings: Thumbna
         sampler = FrameSampler(video.path, fps=settings.fps, size=settings.size, decoder=settings.video.decoder,
                                sampling=settings.video.sampling, batch_size=64,
                                stall_timeout_s=settings.video.stall_timeout_s)
-        task, decoded = None, 0
-        if progress is not None:
-            task = progress.add_task(f"thumbnails {video.path.name}", total=sampler.expected_samples)
+        decoded = 0
+        tracker = Tracker(progress, f"thumbnails {video.path.name}", sampler.expected_samples)
         for batch in sampler:
             gaps = np.abs(batch.times[:, None] - targets[None, :])  # (B, T)
             rows = gaps.argmin(axis=0)
@@ -88,10 +88,8 @@ def event_thumbnails(videos: MatchVideos, events: list[Event], settings: Thumbna
                 best_time[target] = batch.times[rows[target]]
                 best_image[target] = batch.images[rows[target]].copy()
             decoded += len(batch)
-            if task is not None:
-                progress.update(task, completed=decoded)
-        if task is not None:
-            progress.update(task, total=decoded, completed=decoded)
+            tracker.update(completed=decoded)
+        tracker.finish(decoded)
         for target, (event_index, _) in enumerate(owners):
             image, strip = best_image[target], strips[event_index]
             if image is not None and not (strip and strip[-1].time_s == best_time[target]):  # one frame once

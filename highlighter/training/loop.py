@@ -28,6 +28,7 @@ from highlighter.evaluation.frames import evaluate_classifier
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
+from highlighter.progress import Tracker
 from highlighter.settings import TrainSettings, VideoSettings
 from highlighter.training.datasets import TrainingData, build_datasets, class_weights, make_loader, start_epoch
 from highlighter.training.selection import BestEpoch, choose_wise_alpha, wise_interpolate
@@ -233,9 +234,8 @@ class Trainer:
         torch.manual_seed(config.seed * 1000 + epoch)  # augmentation draws: the same after --resume
         start_epoch(loader, config.seed, epoch)
         model.train()
-        task = None
-        if self.progress and self.rank.leads:
-            task = self.progress.add_task(f"epoch {epoch + 1} ({stage})", total=len(loader.sampler))
+        tracker = Tracker(self.progress if self.rank.leads else None, f"epoch {epoch + 1} ({stage})",
+                          len(loader.sampler))
         total = torch.zeros((), device=self.device)  # summed on the device: no wait for it every step
         seen = 0
         params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -255,12 +255,10 @@ class Trainer:
                 optimizer.zero_grad(set_to_none=True)
             total += loss.detach() * len(targets)
             seen += len(targets)
-            if task is not None:
-                self.progress.advance(task, len(targets))
-                if (step + 1) % config.log_every == 0:
-                    self.progress.update(task, description=f"epoch {epoch + 1} ({stage}) loss {total.item() / seen:.3f}")
-        if task is not None:
-            self.progress.remove_task(task)
+            tracker.advance(len(targets))
+            if tracker.task is not None and (step + 1) % config.log_every == 0:  # .item() waits for the device
+                tracker.update(description=f"epoch {epoch + 1} ({stage}) loss {total.item() / seen:.3f}")
+        tracker.finish(remove=True)
         counts = torch.tensor([float(seen)], device=self.device)
         if self.rank.world > 1:  # every rank's loss in the mean
             torch.distributed.all_reduce(total)

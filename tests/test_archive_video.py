@@ -211,6 +211,7 @@ def test_auto_picks_decord_only_where_it_is_exact_and_faster(clip):
     large = clip("720p.mp4", seconds=1, width=1280, height=720)
     assert FrameSampler(small).decoder == "pyav"  # PyAV decodes small pictures faster
     assert FrameSampler(large).decoder == "decord"
+    assert FrameSampler(large, sampling="keyframes").decoder == "pyav"  # its codec skips the other frames
     assert FrameSampler(large, decoder="pyav").decoder == "pyav"
 
 
@@ -282,7 +283,7 @@ def test_a_stalled_pyav_is_a_one_line_error_within_the_timeout(clip, monkeypatch
 def test_decord_hanging_on_a_real_file_is_caught(clip, monkeypatch, caplog):
     """decord spins forever on H.264 in MPEG-TS; forced onto one, the watchdog hands the file to PyAV."""
     path = clip("h264.ts", seconds=12, gop=None, **TINY, **CODEC_CLIPS["h264.ts"])
-    monkeypatch.setattr("highlighter.video.sampler.choose_backend", lambda requested, info: ("decord", None))
+    monkeypatch.setattr("highlighter.video.sampler.choose_backend", lambda requested, info, **_: ("decord", None))
     started = time.monotonic()
     with caplog.at_level(logging.WARNING):
         every_second(path, "decord", size=48, stall_timeout_s=2.0)

@@ -88,7 +88,7 @@ class FrameSampler:
         self.fps, self.size, self.sampling = fps, size, sampling
         self.batch_size, self.prefetch_batches, self.stall_timeout_s = batch_size, prefetch_batches, stall_timeout_s
         self.info: VideoInfo = probe(self.path, scan_packets=True)
-        self.decoder, passed_over = choose_backend(decoder, self.info)
+        self.decoder, passed_over = choose_backend(decoder, self.info, keyframes_only=sampling == "keyframes")
         if decoder == "decord" and passed_over:
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, passed_over)
         self.discontinuities: list[Discontinuity] = []

@@ -102,6 +102,19 @@ class SynthSettings:
 
 
 @dataclass(frozen=True)
+class AudioSettings:
+    """The crowd cue: how `highlight train` measures the match audio and fits the fusion (a fused checkpoint
+    keeps these, so `highlight tag` measures the same way)."""
+
+    rate: int  # Hz the mono mix is resampled to
+    rise_s: float  # rise: level now minus the mean level over this many seconds before
+    peak_after_s: float  # peak: the loudest second from now to this many seconds after
+    silent_db: float  # a track whose loudest second is below this (dB) is silent: no cue
+    context_s: int  # the fusion sees frame probabilities and audio features this many seconds either side
+    l2: list[float]  # the fusion's L2 penalties tried; the val games choose one
+
+
+@dataclass(frozen=True)
 class TrainSettings:
     """`highlight train` (saved into the checkpoint)."""
 
@@ -136,6 +149,7 @@ class TrainSettings:
     background_per_event: float  # background frames kept per event frame in a half
     cache_dir: str
     resume: bool
+    fusion: bool  # after the image model, fit the audio fusion on the games' audio (v2 videos with audio)
 
     def stages(self) -> list[tuple[str, int, float, bool]]:
         """(name, epochs, learning rate, image tower frozen) for each stage of the mode."""
@@ -159,6 +173,7 @@ class TagSettings:
     model: str  # zero-shot only
     pretrained: str | None  # zero-shot only
     classes: str  # zero-shot only
+    audio: Literal["auto", "on", "off"]  # fuse the crowd cue: auto where checkpoint and video allow it
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,7 @@ class Settings:
     tune_smoother: TuneSettings
     report: ReportSettings
     cut: CutSettings
+    audio: AudioSettings
 
 
 #: The sections whose settings each command's options take their defaults from, in order (a later

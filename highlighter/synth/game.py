@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import cv2
@@ -14,6 +15,7 @@ from highlighter.atomic import atomic_write
 from highlighter.soccernet.files import LABELS_FILE, V3_FRAMES, V3_LABELS, game_time
 from highlighter.settings import SynthSettings
 from highlighter.soccernet.games import half_video_name
+from highlighter.synth.audio import crowd_track, load_crowd_stats, write_wav
 from highlighter.synth.render import REPLAY_OFFSETS, GameStyle, HalfRenderer
 from highlighter.synth.timeline import SynthEvent, draw_half, load_event_stats
 from highlighter.video.encode import encode_frames
@@ -43,9 +45,13 @@ def synthesize(out: str | Path, settings: SynthSettings, progress: Progress | No
 
 def write_game(folder: Path, url: str, style: GameStyle, halves: list[list[SynthEvent]], settings: SynthSettings,
                progress: Progress | None = None) -> None:
-    """One game folder: both halves rendered to video, their labels, and the v3 frames of their actions."""
+    """One game folder: both halves rendered to video with a crowd track, their labels, and the v3 frames of
+    their actions."""
     folder.mkdir(parents=True, exist_ok=True)
     duration = settings.minutes * 60
+    crowd = load_crowd_stats()
+    audio_rng = np.random.default_rng([settings.seed, zlib.crc32(url.encode())])
+    stadium_db = float(audio_rng.uniform(*crowd["stadium_db"]))
     renderers = []
     score = (0, 0)
     for half, events in enumerate(halves, start=1):
@@ -62,8 +68,15 @@ def write_game(folder: Path, url: str, style: GameStyle, halves: list[list[Synth
                 if progress is not None:
                     progress.advance(task)
 
-        encode_frames(folder / half_video_name(half, settings.frame_size[1]), frames(), *settings.frame_size, FPS,
-                      output_args=["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "50"])
+        wav = write_wav(folder / f".crowd-{half}.wav", crowd_track(audio_rng, events, duration, settings.density,
+                                                                   crowd, stadium_db), int(crowd["sample_rate"]))
+        try:
+            encode_frames(folder / half_video_name(half, settings.frame_size[1]), frames(), *settings.frame_size, FPS,
+                          input_args=["-i", str(wav)],
+                          output_args=["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "50",
+                                       "-c:a", "aac", "-b:a", "48k"])
+        finally:
+            wav.unlink(missing_ok=True)
     with atomic_write(folder / LABELS_FILE) as handle:
         json.dump(labels_v2(url, style, halves, score), handle, indent=1)
     write_frames_v3(folder, url, renderers)

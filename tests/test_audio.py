@@ -1,0 +1,112 @@
+"""The crowd cue: loudness of ffmpeg-made tones, per-half normalisation, clean fallbacks for videos without
+usable audio, the real broadcast clip, and the synthetic crowd track."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from highlighter.audio.features import AudioCue, context_features, normalise, read_cue
+from highlighter.audio.loudness import loudness_per_second
+from highlighter.settings import shipped_settings
+from highlighter.synth.audio import crowd_track, load_crowd_stats
+from tests.conftest import SHARED_DATA, needs_shared
+
+AUDIO = shipped_settings().audio
+VIDEO_IN = ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=6"]
+CLIP = "broadcast-clip-360p.mp4"
+
+
+def with_audio(ffmpeg, name: str, expression: str, codec: str = "aac") -> Path:
+    """A 6 s test-pattern video whose stereo audio is ``expression`` of t (both channels)."""
+    folder = ffmpeg(*VIDEO_IN, "-f", "lavfi", "-i", f"aevalsrc={expression}|{expression}:s=44100:d=6",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", codec, "-b:a", "192k", name)
+    return folder / name
+
+
+@pytest.mark.parametrize("level_db,codec,name", [(-12.0, "aac", "tone12.mkv"), (-35.0, "aac", "tone35.mp4"),
+                                                 (-20.0, "pcm_s16le", "tone20.mkv")])
+def test_tone_loudness_within_half_a_db(ffmpeg, level_db, codec, name):
+    amplitude = np.sqrt(2) * 10 ** (level_db / 20)  # a sine's RMS is its amplitude over sqrt(2)
+    cue = read_cue(with_audio(ffmpeg, name, f"{amplitude}*sin(2*PI*440*t)", codec), AUDIO)
+    assert cue is not None and len(cue.levels) >= 6
+    assert np.abs(cue.levels[:6] - level_db).max() < 0.5
+
+
+def test_normalisation_per_half_makes_loud_and_quiet_stadiums_alike():
+    rng = np.random.default_rng(0)
+    crowd = rng.normal(0, 1.5, 300)
+    crowd[100:110] += 15  # a roar
+    quiet, loud = AudioCue(crowd - 45), AudioCue(crowd - 15)
+    times = np.arange(300) + 0.5
+    np.testing.assert_allclose(quiet.features_at(times, AUDIO), loud.features_at(times, AUDIO), atol=1e-4)
+    z = normalise(crowd - 45)
+    assert abs(np.median(z)) < 1e-9 and z[100:110].min() > 5
+
+
+def test_context_features_rise_and_peak_after():
+    levels = np.zeros(40)
+    levels[20:23] = 6.0
+    features = context_features(levels, np.array([10.0, 15.5, 20.2, 39.0]), rise_s=5, peak_after_s=10)
+    np.testing.assert_allclose(features[:, 0], [0, 0, 6, 0])  # the level of the second holding the time
+    np.testing.assert_allclose(features[:, 1], [0, 0, 6, 0])  # rise over the 5 s before
+    np.testing.assert_allclose(features[:, 2], [6, 6, 6, 0])  # loudest second in [t, t + 10]
+
+
+def test_no_audio_silent_and_corrupt_tracks_fall_back_with_a_note(ffmpeg, clip, caplog):
+    silent = with_audio(ffmpeg, "silent.mkv", "0")
+    noisy = with_audio(ffmpeg, "noisy.mkv", "0.2*sin(2*PI*300*t)")
+    corrupt = noisy.with_name("corrupt.mkv")
+    with av.open(str(noisy)) as container:
+        packets = [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size > 8]
+    data, rng = bytearray(noisy.read_bytes()), np.random.default_rng(0)
+    for payload in packets:  # every audio packet's bytes replaced by noise; the video untouched
+        at = data.find(payload)
+        data[at:at + len(payload)] = rng.integers(0, 256, len(payload), dtype=np.uint8).tobytes()
+    corrupt.write_bytes(bytes(data))
+    assert read_cue(noisy, AUDIO) is not None
+    for video, note in [(clip("mute.mp4", seconds=3, **{"width": 160, "height": 120}), "no audio stream"),
+                        (silent, "silent"), (corrupt, "does not decode")]:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            assert read_cue(video, AUDIO) is None
+        assert [r.getMessage().count("\n") for r in caplog.records] == [0]
+        assert note in caplog.text and "frame scores only" in caplog.text
+
+
+@needs_shared(CLIP)
+def test_the_real_broadcast_clip_gives_features():
+    cue = read_cue(SHARED_DATA / CLIP, AUDIO)
+    assert cue is not None and len(cue.levels) == 23  # 22.0 s of AAC: 22 whole seconds and a part
+    assert -60 < np.median(cue.levels) < -5
+    features = cue.features_at(np.arange(22.0), AUDIO)
+    assert features.shape == (22, 3) and np.isfinite(features).all()
+
+
+def test_synthetic_crowd_roars_after_goals(synth_root):
+    """The seconds after a goal of the synthetic games are louder than the usual second."""
+    at_goals, everywhere = [], []
+    for labels in sorted(synth_root.rglob("Labels-v2.json")):
+        annotations = json.loads(labels.read_text())["annotations"]
+        for half in (1, 2):
+            cue = read_cue(next(labels.parent.glob(f"{half}_*.mkv")), AUDIO)
+            times = np.array([int(a["position"]) / 1000 for a in annotations
+                              if a["label"] == "Goal" and a["gameTime"].startswith(str(half))])
+            at_goals += list(cue.features_at(times, AUDIO)[:, 2])
+            everywhere += list(cue.features_at(np.arange(len(cue.levels) - 1.0), AUDIO)[:, 2])
+    assert np.mean(at_goals) > np.mean(everywhere) + 0.25
+
+
+def test_synthetic_crowd_roars_without_any_event():
+    """Near misses and chants: a half with no labelled event still has roars."""
+    stats = load_crowd_stats()
+    rate = stats["sample_rate"]
+    track = crowd_track(np.random.default_rng(1), [], 600.0, 10.0, stats, stadium_db=-30.0)
+    levels = loudness_per_second([(0.0, track)], rate)
+    assert abs(np.median(levels) - (-30.0)) < 3
+    assert ((levels[1:] > -30 + 6) & (levels[:-1] <= -30 + 6)).sum() >= 3

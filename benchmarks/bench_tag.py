@@ -1,25 +1,37 @@
-"""`highlight tag` end to end against the decode floor, in one run.
+"""`highlight tag` end to end against the decode floor, per precision, in one run.
 
-    python benchmarks/bench_tag.py [VIDEO] [--minutes 10]
+    python benchmarks/bench_tag.py [VIDEO] [--minutes 10] [--precisions fp32,bf16] [--decoder auto] [--match]
 
-Prints `ffmpeg -i VIDEO -f null -` (the floor), then `highlight tag` on VIDEO with the tiny model and
-with ViT-B-32 (random weights: speed does not depend on them), exact and keyframes sampling: the whole
-command's wall time and, from the events file, its decoding + scoring time without the Python and
-PyTorch start-up, each as a ratio to the floor, with the command's peak RSS. With a CUDA GPU it also prints ViT-B-32 scoring throughput alone
-(frames/s at batch 256) and the projected time for a 90-minute 720p match.
+Prints the floor (`ffmpeg -i VIDEO -f null -`: every frame decoded, nothing else; measured before and
+after the runs, the ratios use the mean), then `highlight tag` on VIDEO with the tiny model and with
+ViT-B-32 (random weights: speed does not depend on them) at each precision: the whole command's wall time
+and, from the events file, its decoding + scoring time (`timing.wall_s`, without the Python and PyTorch
+start-up), each as a ratio to the floor, with the command's peak RSS (the decoder's child process not
+counted).
+
+With a CUDA GPU it also prints ViT-B-32 scoring alone (images/s through FrameScorer, from uint8 frames in
+host memory, per precision and batch size, and compiled), the floor of two copies of VIDEO decoded at once
+(a game's halves decode together on such a machine), and the projected time for a 90-minute 720p match;
+with --match also the measured one: VIDEO repeated into a game folder of two 45-minute halves, tagged with
+ViT-B-32 at the default precision.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from common import CACHE, decode_floor, machine, make_video, run_measured
+from common import CACHE, HIGHLIGHT, concatenate, concurrent_floor, decode_floor, machine, make_video, run_measured
 
 MODELS = ("highlighter-tiny", "ViT-B-32")
+#: images/s are measured at these batch sizes (the tag default among them)
+BATCHES = (64, 128, 256, 512)
+MATCH_FRAMES = 90 * 60  # a 90-minute match sampled at 1 frame/s
 
 
 def checkpoint(model: str) -> Path:
@@ -37,62 +49,141 @@ def make_checkpoint(model: str) -> None:
     save_checkpoint(CACHE / f"random-{model}", classifier)
 
 
-def throughput(model: str, batch: int = 256, rounds: int = 10) -> None:
-    """Scoring alone: frames/s of FrameScorer on random frames (child process)."""
+def throughput(model: str, precisions: list[str]) -> None:
+    """Scoring alone on CUDA, one JSON line per measurement (child process): images/s of FrameScorer.score
+    over batches of random uint8 frames, per precision and batch size, then compiled at the default batch."""
     import numpy as np
     import torch
 
     from highlighter.model import load_checkpoint
     from highlighter.score import FrameScorer
+    from highlighter.settings import shipped_settings
 
-    scorer = FrameScorer(load_checkpoint(checkpoint(model)), torch.device("cuda"))
-    size = scorer.classifier.spec.image_size
-    frames = np.random.default_rng(0).integers(0, 256, (batch, size, size, 3), dtype=np.uint8)
-    scorer(frames)
-    torch.cuda.synchronize()
+    def rate(scorer: FrameScorer, batch: int, images: int = 8192) -> float:
+        size = scorer.classifier.spec.image_size
+        pool = np.random.default_rng(0).integers(0, 256, (2, batch, size, size, 3), dtype=np.uint8)
+        batches = [(None, pool[i % 2]) for i in range(max(8, images // batch))]
+        for _ in scorer.score(batches[:3]):  # warm-up
+            pass
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in scorer.score(batches):
+            pass
+        return batch * len(batches) / (time.perf_counter() - start)
+
+    def emit(**row) -> None:
+        print(json.dumps(row), flush=True)
+
+    device = torch.device("cuda")
+    for precision in precisions:
+        scorer = FrameScorer(load_checkpoint(checkpoint(model)), device, precision)
+        size = scorer.classifier.spec.image_size
+        for batch in BATCHES:
+            emit(precision=precision, batch=batch, compiled=False, images_per_s=rate(scorer, batch))
+    batch = shipped_settings().tag.batch_size
+    frames = np.random.default_rng(1).integers(0, 256, (batch, size, size, 3), dtype=np.uint8)
     start = time.perf_counter()
-    for _ in range(rounds):
-        scorer(frames)
-    torch.cuda.synchronize()
-    print(json.dumps({"frames_per_s": batch * rounds / (time.perf_counter() - start)}))
+    for _ in range(16):
+        scorer(frames)  # one batch at a time: each waits for its results before the next is copied
+    emit(precision=precision, batch=batch, compiled=False, one_at_a_time=True,
+         images_per_s=16 * batch / (time.perf_counter() - start))
+    started = time.perf_counter()
+    try:
+        scorer = FrameScorer(load_checkpoint(checkpoint(model)), device, "auto", compile=True)
+        size = scorer.classifier.spec.image_size
+        scorer(np.zeros((batch, size, size, 3), dtype=np.uint8))  # compiles
+        compile_s = time.perf_counter() - started
+        emit(precision="auto", batch=batch, compiled=True, compile_s=compile_s, images_per_s=rate(scorer, batch))
+    except Exception as exc:  # a compiler toolchain that is missing or broken: report it, keep the rest
+        emit(precision="auto", batch=batch, compiled=True, error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def tag(target: Path, weights: Path, precision: str, decoder: str | None, out: Path) -> tuple[float, float, float]:
+    """One `highlight tag` process: (whole wall s, decode+score s from the events file, peak RSS MiB)."""
+    command = [*HIGHLIGHT, "tag", str(target), "--weights", str(weights), "--precision", precision, "-o", str(out),
+               "-q"]
+    wall, peak, _ = run_measured(command + (["--decoder", decoder] if decoder else []))
+    return wall, json.loads(out.read_text())["timing"]["wall_s"], peak
+
+
+def match_folder(video: Path, minutes: float) -> Path:
+    """A game folder whose two halves are ``video`` repeated to 45 minutes each (packets copied)."""
+    folder = CACHE / f"match-{video.stem}"
+    copies = max(1, round(45 / minutes))
+    folder.mkdir(parents=True, exist_ok=True)
+    for half in (1, 2):
+        path = folder / f"{half}_720p.mkv"
+        if not path.exists():
+            concatenate(video, copies, path)
+    return folder
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("video", nargs="?", type=Path)
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the generated clip")
+    parser.add_argument("--precisions", help="comma-separated (default: fp32,bf16 on CPU; fp32,fp16,bf16 on GPU)")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--decoder", help="passed to `highlight tag --decoder` (default: the tag default)")
+    parser.add_argument("--match", action="store_true", help="with a GPU: also tag a 90-minute game folder")
     parser.add_argument("--make-checkpoint", help=argparse.SUPPRESS)
     parser.add_argument("--throughput", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CACHE.parent.parent), os.environ.get("PYTHONPATH")]))
+    gpu = bool(shutil.which("nvidia-smi"))  # not torch: importing it here would inflate the children's peak RSS
+    precisions = (args.precisions or ("fp32,fp16,bf16" if gpu else "fp32,bf16")).split(",")
     if args.make_checkpoint:
         return make_checkpoint(args.make_checkpoint)
     if args.throughput:
-        return throughput(args.throughput)
+        return throughput(args.throughput, precisions)
     video = args.video or make_video(args.minutes)
-    weights = {model: checkpoint(model) for model in MODELS}
-    print(f"machine: {machine()}\nvideo: {video}")
-    floor = decode_floor(video)
-    print(f"{'run':<34}{'wall s':>9}{'x floor':>9}{'tag s':>8}{'x floor':>9}{'peak RSS MiB':>14}")
-    print(f"{'ffmpeg -f null (floor)':<34}{floor:>9.2f}{1.0:>9.2f}{'-':>8}{'-':>9}{'-':>14}")
-    out = CACHE / "bench-events.json"
-    for model in MODELS:
-        for sampling in ("exact", "keyframes"):
-            wall, peak, _ = run_measured(["highlight", "tag", str(video), "--weights", str(weights[model]),
-                                          "--sampling", sampling, "-o", str(out), "-q"])
-            tagging = json.loads(out.read_text())["timing"]["wall_s"]  # decoding + scoring, start-up excluded
-            print(f"{'tag ' + model + ' ' + sampling:<34}{wall:>9.2f}{wall / floor:>9.2f}{tagging:>8.2f}"
-                  f"{tagging / floor:>9.2f}{peak:>14.0f}", flush=True)
-    import shutil
-
-    if shutil.which("nvidia-smi"):
-        _, _, result = run_measured([sys.executable, __file__, "--throughput", "ViT-B-32"])
-        rate = json.loads(result.strip().splitlines()[-1])["frames_per_s"]
-        match_s = max(floor * 90 / args.minutes, 90 * 60 / rate)
-        print(f"CUDA ViT-B-32 scoring alone: {rate:,.0f} frames/s at batch 256; a 90-minute 720p match "
-              f"(5400 frames at 1 fps) projects to {match_s:.0f} s, bound by "
-              f"{'decoding' if floor * 90 / args.minutes >= 90 * 60 / rate else 'scoring'}")
-    else:
-        print("no CUDA GPU: GPU throughput skipped")
+    minutes = args.minutes if args.video is None else None
+    weights = {model: checkpoint(model) for model in args.models.split(",")}
+    print(f"machine: {machine()}\nvideo: {video}", flush=True)
+    floors = [decode_floor(video)]
+    print(f"{'run':<32}{'wall s':>9}{'x floor':>9}{'tag s':>8}{'x floor':>9}{'peak RSS MiB':>14}")
+    rows, out = [], CACHE / "bench-events.json"
+    for model, folder in weights.items():
+        for precision in precisions:
+            rows.append((f"tag {model} {precision}", *tag(video, folder, precision, args.decoder, out)))
+    floors.append(decode_floor(video))
+    floor = sum(floors) / len(floors)
+    print(f"{'ffmpeg -f null (floor)':<32}{floor:>9.2f}{1.0:>9.2f}{'-':>8}{'-':>9}{'-':>14}   "
+          f"(before {floors[0]:.2f}, after {floors[1]:.2f})")
+    for name, wall, tagging, peak in rows:
+        print(f"{name:<32}{wall:>9.2f}{wall / floor:>9.2f}{tagging:>8.2f}{tagging / floor:>9.2f}{peak:>14.0f}")
+    if not gpu:
+        print("no CUDA GPU: GPU throughput and the 90-minute match skipped")
+        return
+    _, _, result = run_measured([sys.executable, __file__, "--throughput", "ViT-B-32", "--precisions",
+                                 ",".join(precisions)])
+    measured = [json.loads(line) for line in result.splitlines() if line.startswith("{")]
+    print("\nCUDA ViT-B-32 scoring alone (images/s):")
+    for row in measured:
+        label = (f"  {row['precision']:<5} batch {row['batch']:<4}" + (" compiled" if row["compiled"] else "")
+                 + (" one batch at a time (no overlap)" if row.get("one_at_a_time") else ""))
+        print(label + (f" {row['images_per_s']:>9,.0f}" + (f" (compiling took {row['compile_s']:.0f} s)"
+                                                            if row["compiled"] else "")
+                       if "images_per_s" in row else f" failed: {row['error']}"))
+    if minutes:
+        best_eager = max((r for r in measured if not r["compiled"] and r["precision"] != "fp32"
+                          and not r.get("one_at_a_time")),
+                         key=lambda r: r["images_per_s"])
+        scoring_s = MATCH_FRAMES / best_eager["images_per_s"]
+        both = concurrent_floor([video, video])
+        decoding_s = both * 45 / minutes
+        startup_s = rows[-1][1] - rows[-1][2]
+        bound = "decoding" if decoding_s >= scoring_s else "scoring"
+        print(f"two copies decoded at once: {both:.2f} s ({2 * minutes * 60 * 25 / both:,.0f} frames/s); "
+              f"a 90-minute 720p match projects to {max(decoding_s, scoring_s) + startup_s:.0f} s: decoding its "
+              f"halves together {decoding_s:.0f} s, scoring {MATCH_FRAMES} frames {scoring_s:.1f} s "
+              f"({best_eager['precision']}, batch {best_eager['batch']}), start-up {startup_s:.0f} s; bound by {bound}")
+    if args.match and minutes:
+        folder = match_folder(video, minutes)
+        wall, tagging, peak = tag(folder, weights["ViT-B-32"], "auto", args.decoder, out)
+        frames = json.loads(out.read_text())["timing"]["frames"]
+        print(f"90-minute match ({folder.name}, {frames} frames): whole command {wall:.1f} s, decode+score "
+              f"{tagging:.1f} s, peak RSS {peak:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -299,9 +299,18 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 
 
 @highlight.command()
-@click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("videos", nargs=-1)
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output file (one input) or folder (several inputs).")
+@click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A text file of inputs, one path a line (with or instead of VIDEOS).")
+@click.option("--engine", type=click.Choice(choices(TagSettings, "engine")),
+              help="local: this process, one input after another; ray: decoding tasks and scoring actors on Ray.")
+@click.option("--address", help="Ray cluster to join (auto or HOST:PORT); without it, Ray starts on this machine.")
+@click.option("--overwrite", is_flag=True,
+              help="Tag again inputs whose outputs already exist in the output folder (else they are skipped).")
+@click.option("--workers", type=int, help="Ray scoring actors (default: one per GPU, else one).")
+@click.option("--worker-cpus", type=float, help="CPUs each Ray scoring actor reserves where there is no GPU.")
 @click.option("--weights", help="Checkpoint folder from `highlight train`, or hf-hub:ORG/NAME (downloaded once, then cached).")
 @click.option("--format", type=click.Choice(choices(TagSettings, "format")), help="Events file format.")
 @click.option("--fps", type=float, help="Frames scored per second of video.")
@@ -327,33 +336,41 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.option("--report", is_flag=True,
               help="Also write NAME.report.html beside the events file: the review page (`highlight report`).")
 @quiet_option
-def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, fps: float, sampling: str, decoder: str,
-        batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str, pretrained: str,
-        classes: str, window_s: float, threshold: float, nms: float | None, scores: Path | None, plot: Path | None,
-        report: bool, quiet: bool) -> None:
+def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
+        overwrite: bool, workers: int | None, worker_cpus: float, weights: str, format: str, fps: float, sampling: str,
+        decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
+        pretrained: str, classes: str, window_s: float, threshold: float, nms: float | None, scores: Path | None,
+        plot: Path | None, report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
 
-    Each VIDEO is a video file or a SoccerNet game folder (1_*.mkv and 2_*.mkv, tagged half by half).
-    Frames are scored in large batches while the next ones decode; score curves are smoothed and their
-    peaks become events with a time, a start and end, and a confidence.
+    Each VIDEO is a video file, a SoccerNet game folder (1_*.mkv and 2_*.mkv, tagged half by half) or a
+    quoted glob pattern ('archive/**/*.mkv'). Frames are scored in large batches while the next ones decode;
+    score curves are smoothed and their peaks become events with a time, a start and end, and a confidence.
+    With an output folder the run is resumable: inputs whose outputs exist are skipped (--overwrite redoes
+    them) and OUT/manifest.jsonl records each input (done, skipped or failed).
     """
-    from highlighter.api import configured, tagger
+    from highlighter.api import configured
+    from highlighter.fleet import collect_inputs, tag_fleet
+    from highlighter.fleet.run import FleetSettings
     from highlighter.report import events_table
     from highlighter.review import ReviewSettings, report_path
-    from highlighter.tagging import tag_inputs
 
     setup_logging(quiet)
     options = dict(weights=weights, format=format, fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size,
                    device=device, precision=precision, compile=compile, zero_shot=zero_shot, model=model,
-                   pretrained=none_word(pretrained), classes=classes, window_s=window_s, threshold=threshold)
+                   pretrained=none_word(pretrained), classes=classes, window_s=window_s, threshold=threshold,
+                   engine=engine, address=none_word(address), overwrite=overwrite, workers=workers,
+                   worker_cpus=worker_cpus)
     if nms is not None:
         options["nms_s"] = {"default": nms}
     review = None
     if report:
         sections = configured(("video", "report"), config_file())
         review = ReviewSettings.from_settings(sections["report"], sections["video"])
+    paths = collect_inputs(list(videos), inputs_file)
+    sections = configured(("video", "smoother", "tag"), config_file(), options, none_means_unset=False)
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
-        run = tagger(config_file(), progress, options, none_means_unset=False)
+        settings = FleetSettings(sections["video"], sections["smoother"], sections["tag"], progress)
 
         def show(result, events_path: Path) -> None:
             if not quiet:
@@ -362,9 +379,11 @@ def tag(videos: tuple[Path, ...], out: Path | None, weights: str, format: str, f
                 if report:
                     progress.console.print(f"review page: {report_path(events_path)}")
 
-        failed = tag_inputs(run, list(videos), out, format, scores, plot, on_result=show, report=review)
-    if failed:
-        raise HighlighterError(f"{len(failed)} of {len(videos)} inputs failed: " + "; ".join(failed))
+        run = tag_fleet(paths, out, settings, scores, plot, review, on_result=show)
+    if run.skipped and not quiet:
+        stdout.print(f"skipped {len(run.skipped)} of {len(paths)} inputs whose outputs exist (--overwrite redoes them)")
+    if run.failed:
+        raise HighlighterError(f"{len(run.failed)} of {len(paths)} inputs failed: " + "; ".join(run.failed))
 
 
 @highlight.command()

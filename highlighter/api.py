@@ -79,11 +79,10 @@ def tagger(config: str | Path | None = None, progress: Progress | None = None, s
            none_means_unset: bool = True) -> Tagger:
     """A tagger with its model loaded, from the ``video``, ``smoother`` and ``tag`` settings (``settings``
     over them, see :func:`configured`)."""
-    from highlighter.tagging import Tagger, load_model as load, model_dtype
+    from highlighter.tagging import Tagger
 
     sections = configured(("video", "smoother", "tag"), config, settings, none_means_unset)
-    classifier, model_info = load(sections["tag"], model_dtype(sections["tag"]))
-    return Tagger(classifier, model_info, sections["tag"], sections["video"], sections["smoother"], progress)
+    return Tagger.from_settings(sections["video"], sections["smoother"], sections["tag"], progress)
 
 
 def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, config: str | Path | None = None,

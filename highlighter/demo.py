@@ -21,7 +21,7 @@ from highlighter.labels import load_label_map
 from highlighter.settings import DemoSettings, SynthSettings
 from highlighter.soccernet.files import LABELS_FILE, PREDICTIONS_FILE
 from highlighter.synth.game import synthesize
-from highlighter.tagging import Tagger, tag_inputs
+from highlighter.tagging import Tagger, expand_inputs
 from highlighter.training.loop import TrainResult
 
 #: what the demo trains: the tiny model from scratch, briefly, on CPU (the rest of `train` as configured)
@@ -56,12 +56,11 @@ def run_demo(settings: DemoSettings, config: str | Path | None = None, progress:
     training = run.run()
     game = run.data_summary["test"]["game_list"][0]
     step(f"3/4 tagging the held-out game {game}")
-    tagged: list[TagResult] = []
     demo_tagger = tagger(config, progress, {"weights": str(training.checkpoint)})
     predictions = out / "predictions" / game / PREDICTIONS_FILE
-    tag_inputs(demo_tagger, [out / "games" / game], predictions, "soccernet",
-               on_result=lambda result, path: tagged.append(result))
+    tagged = demo_tagger.tag(*expand_inputs([out / "games" / game])[0])
+    tagged.save(predictions, "soccernet")
     step(f"4/4 scoring the tags against the game's {LABELS_FILE}")
     evaluation = evaluate_paths(predictions, out / "games" / game / LABELS_FILE, load_label_map("highlight"),
                                 ("loose", "tight"))
-    return DemoResult(games, training, demo_tagger, tagged[0], evaluation)
+    return DemoResult(games, training, demo_tagger, tagged, evaluation)

@@ -174,6 +174,11 @@ class TagSettings:
     pretrained: str | None  # zero-shot only
     classes: str  # zero-shot only
     audio: Literal["auto", "on", "off"]  # fuse the crowd cue: auto where checkpoint and video allow it
+    engine: Literal["local", "ray"]  # local: this process, input after input; ray: a Ray cluster
+    address: str | None  # ray engine: None starts Ray on this machine; auto or HOST:PORT joins a cluster
+    overwrite: bool  # tag inputs again whose outputs already exist in the output folder
+    workers: int | None  # ray engine: scoring actors; None: one per GPU of the cluster, else one
+    worker_cpus: float  # ray engine without GPUs: CPUs each scoring actor reserves (decoding tasks take 1)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from pathlib import Path
 
@@ -17,14 +16,12 @@ from highlighter.events import TagResult
 from highlighter.export import write_events, write_plot, write_scores
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
-from highlighter.score import FrameScorer, score_videos
+from highlighter.score import FrameScorer, ScoreCurves, score_videos
 from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
 from highlighter.smooth import find_events
 from highlighter.device import inference_dtype, resolve_device
 from highlighter.video import FrameSampler
 from highlighter.weights import resolve_checkpoint
-
-log = logging.getLogger(__name__)
 
 
 def model_dtype(settings: TagSettings) -> torch.dtype:
@@ -78,6 +75,13 @@ class Tagger:
         self.model_info = model_info
         self.progress = progress
 
+    @classmethod
+    def from_settings(cls, video: VideoSettings, smoother: SmootherSettings, settings: TagSettings,
+                      progress: Progress | None = None) -> Tagger:
+        """A tagger with the model of ``settings`` loaded in its precision."""
+        classifier, model_info = load_model(settings, model_dtype(settings))
+        return cls(classifier, model_info, settings, video, smoother, progress)
+
     def tag(self, source: Path, videos: dict[int | None, Path]) -> TagResult:
         """Events of one input (a video, or a game's halves, decoded at the same time where the machine
         has the cores for it)."""
@@ -87,15 +91,20 @@ class Tagger:
                     for half, video in videos.items()}
         labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}
         scored = score_videos(samplers, self.scorer, self.progress, labels)
-        curves = list(scored.items())
-        events = [event for half, c in curves
-                  for event in find_events(c.times, c.probabilities, c.classes, self.smoother, half)]
         duration = sum(sampler.info.length_s for sampler in samplers.values())
         jumps = [{"half": half, **jump.to_dict()} for half, sampler in samplers.items()
                  for jump in sampler.discontinuities]
-        classes = self.scorer.classes
-        return TagResult(str(source), duration, self.video.fps, self.model_info, classes, events, curves,
-                         time.perf_counter() - started, discontinuities=jumps)
+        return tag_result(source, list(scored.items()), duration, jumps, self.video.fps, self.model_info,
+                          self.smoother, time.perf_counter() - started)
+
+
+def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], duration_s: float, jumps: list[dict],
+               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float) -> TagResult:
+    """The result of one input from its score curves (per half): the smoothed events with everything the
+    events file records. Every engine ends here, so their outputs agree."""
+    events = [event for half, c in curves for event in find_events(c.times, c.probabilities, c.classes, smoother, half)]
+    classes = curves[0][1].classes
+    return TagResult(str(source), duration_s, fps, model_info, classes, events, curves, wall_s, discontinuities=jumps)
 
 
 OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": f"/{PREDICTIONS_FILE}"}
@@ -140,42 +149,16 @@ def failure_message(path: Path, exc: Exception) -> str:
     return f"{path}: {type(exc).__name__}: {exc}"
 
 
-def tag_inputs(tagger: Tagger, paths: list[Path], out: Path | None, fmt: str, scores: Path | None = None,
-               plot: Path | None = None, on_result=None, report=None) -> list[str]:
-    """Tag every input and write its outputs; returns the errors of the inputs that failed.
+def write_outputs(result: TagResult, events: Path, fmt: str, scores: Path | None = None, plot: Path | None = None,
+                  report=None, progress: Progress | None = None) -> None:
+    """Write one input's events file (in ``fmt``) and, where given, its scores, plot and review page
+    (``report``: ``highlighter.review.ReviewSettings``; ``NAME.report.html`` beside the events file)."""
+    write_events(result, events, fmt)
+    if scores:
+        write_scores(result, scores)
+    if plot:
+        write_plot(result, plot)
+    if report is not None:
+        from highlighter.review.build import report_for_result
 
-    ``report`` (``highlighter.review.ReviewSettings``) also writes each input's review page,
-    ``NAME.report.html`` beside its events file, with the score curves of this run.
-
-    With one input an error is raised as it is; with several, a failing input (bad video, unwritable
-    output, anything else) is logged and skipped so the others still get their files. Inputs that share
-    a file name get distinct output names (see :func:`output_names`).
-    """
-    single = len(paths) == 1
-    if out is not None and not single:
-        out.mkdir(parents=True, exist_ok=True)
-    names = output_names(paths)
-    failed = []
-    for path in paths:
-        try:
-            source, halves = expand_inputs([path])[0]
-            result = tagger.tag(source, halves)
-            events_path, scores_path, plot_path = output_paths(names[path], out, single, fmt, scores, plot)
-            write_events(result, events_path, fmt)
-            if scores_path:
-                write_scores(result, scores_path)
-            if plot_path:
-                write_plot(result, plot_path)
-            if report is not None:
-                from highlighter.review.build import report_for_result
-
-                report_for_result(result, events_path, report, tagger.progress)
-        except Exception as exc:  # one bad input must not end a batch
-            if single:
-                raise
-            log.error("%s", failure_message(path, exc))
-            failed.append(failure_message(path, exc))
-            continue
-        if on_result is not None:
-            on_result(result, events_path)
-    return failed
+        report_for_result(result, events, report, progress)

@@ -1,0 +1,77 @@
+"""The inputs of a fleet run (paths, folders, glob patterns, a list file) and, per input, the files it writes."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+from highlighter.errors import HighlighterError
+from highlighter.events import TagResult
+from highlighter.tagging import output_names, output_paths, write_outputs
+
+GLOB_CHARACTERS = "*?["
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input (a video or a SoccerNet game folder) and the files its tagging writes."""
+
+    path: Path
+    events: Path
+    scores: Path | None
+    plot: Path | None
+    report: Path | None  # the review page
+
+    @property
+    def outputs(self) -> list[Path]:
+        """Every file this input writes."""
+        return [p for p in (self.events, self.scores, self.plot, self.report) if p is not None]
+
+    def complete(self) -> bool:
+        """True when every output exists (each is written atomically, so one that exists is whole)."""
+        return all(path.exists() for path in self.outputs)
+
+    def write(self, result: TagResult, fmt: str, report=None, progress=None) -> None:
+        """Write the outputs of ``result`` (``report``: the review page settings, when a page is wanted)."""
+        write_outputs(result, self.events, fmt, self.scores, self.plot, report, progress)
+
+
+def collect_inputs(arguments: list[str | Path], list_file: Path | None = None) -> list[Path]:
+    """The inputs: each argument as a path, or, where it does not exist and holds ``*``, ``?`` or ``[``, the
+    paths its glob pattern matches (sorted; ``**`` descends); then the lines of ``list_file`` (one path a
+    line; blank lines and lines starting with ``#`` skipped). A pattern that matches nothing is an error."""
+    paths: list[Path] = []
+    for argument in arguments:
+        text = str(argument)
+        if not Path(text).exists() and any(c in text for c in GLOB_CHARACTERS):
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                raise HighlighterError(f"{text}: no file or folder matches this pattern")
+            paths.extend(map(Path, matches))
+        else:
+            paths.append(Path(text))
+    if list_file is not None:
+        try:
+            lines = Path(list_file).read_text().splitlines()
+        except OSError as exc:
+            raise HighlighterError(f"{list_file}: cannot read the list of inputs ({exc.strerror})") from None
+        paths.extend(Path(line.strip()) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    if not paths:
+        raise HighlighterError("no inputs: give videos, game folders, glob patterns or --inputs FILE")
+    return paths
+
+
+def plan_jobs(paths: list[Path], out: Path | None, fmt: str, scores: Path | None = None, plot: Path | None = None,
+              report: bool = False) -> list[Job]:
+    """A job per input with its output files (see ``highlighter.tagging.output_paths``): the given files for
+    a single input unless ``out`` is a folder, else distinct ``OUT/NAME.*`` files per input."""
+    from highlighter.review import report_path
+
+    names = output_names(paths)
+    single = len(paths) == 1
+    jobs = []
+    for path in paths:
+        events, scores_path, plot_path = output_paths(names[path], out, single, fmt, scores, plot)
+        jobs.append(Job(path, events, scores_path, plot_path, report_path(events) if report else None))
+    return jobs

@@ -1,0 +1,197 @@
+"""The Ray engine: tagging many inputs on a Ray cluster (or a Ray instance on this machine) with Ray Data.
+
+What runs where: the driver (the `highlight tag` process) plans the inputs, reads the model's name, digest
+and image size, and at the end smooths each input's score curves and writes its files with the same code as
+the local engine. Each video (a game's half is one) is decoded and sampled by one Ray task on one CPU, which
+streams its frame batches out as it goes; the batches are scored by a pool of actors that each load the model
+once (one per GPU with a GPU each, else ``tag.workers`` actors on ``tag.worker_cpus`` CPUs each). Ray Data's
+streaming executor keeps every stage a few blocks ahead at most (a decoding task pauses while its output
+waits), so memory stays bounded however many inputs there are. A task whose worker process dies is run again
+(Ray's task retries); the driver drops the batches it already has, so each frame counts once.
+
+Frame batches travel as raw bytes with their row count (no tensor extension types), and every model call
+sees the same batch as in the local engine, so the scores, and the files, are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from highlighter.errors import HighlighterError
+from highlighter.score import FrameScorer, ScoreCurves
+from highlighter.settings import TagSettings, VideoSettings
+from highlighter.tagging import expand_inputs, failure_message, load_model, model_dtype, tag_result
+
+if TYPE_CHECKING:
+    from highlighter.fleet.jobs import Job
+    from highlighter.fleet.run import Finisher, FleetSettings
+
+RAY_MISSING = "--engine ray needs Ray: pip install 'highlighter[ray]' (or pip install 'ray[data]>=2.40')"
+#: a decoding task whose worker process dies is run again this many times
+DECODE_RETRIES = 3
+
+
+def import_ray() -> Any:
+    """The ``ray`` module with Ray Data, or a one-line error saying how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401  (the extra, not only ray's core)
+    except ImportError:
+        raise HighlighterError(RAY_MISSING) from None
+    return ray
+
+
+def frame_row(key: int, half: int, first_index: int, times: np.ndarray, images: np.ndarray, info: str = "",
+              error: str = "") -> dict[str, np.ndarray]:
+    """One row of the stream as a batch of one: a frame batch, or (``first_index`` -1) the end of a video
+    with its ``info`` or ``error``."""
+    return {"key": np.array([key]), "half": np.array([half]), "first_index": np.array([first_index]),
+            "rows": np.array([len(times)]), "times": np.array([times.astype(np.float64).tobytes()], dtype=object),
+            "images": np.array([images.tobytes()], dtype=object), "info": np.array([info]),
+            "error": np.array([error])}
+
+
+def decode_video(part: dict[str, np.ndarray], video: VideoSettings, size: int,
+                 batch_size: int) -> Iterator[dict[str, np.ndarray]]:
+    """A Ray Data task: the frame batches of one video as the sampler makes them, then an end row with the
+    video's duration, timestamp jumps, batch count and wall time (or the error that stopped it)."""
+    from highlighter.video import FrameSampler
+
+    key, half, path = int(part["key"][0]), int(part["half"][0]), Path(str(part["path"][0]))
+    started = time.perf_counter()
+    empty = np.zeros((0,))
+    try:
+        sampler = FrameSampler.from_settings(path, video, size, batch_size)
+        count = 0
+        for batch in sampler:
+            yield frame_row(key, half, batch.first_index, batch.times, batch.images)
+            count += 1
+        info = {"batches": count, "duration_s": sampler.info.length_s, "wall_s": time.perf_counter() - started,
+                "jumps": [jump.to_dict() for jump in sampler.discontinuities]}
+    except Exception as exc:  # the driver records the input as failed; the other inputs go on
+        yield frame_row(key, half, -1, empty, empty, error=failure_message(path, exc))
+        return
+    yield frame_row(key, half, -1, empty, empty, info=json.dumps(info))
+
+
+class ScoreBatches:
+    """A Ray Data actor: loads the model once, then turns frame rows into probability rows."""
+
+    def __init__(self, settings: TagSettings, threads: int | None) -> None:
+        import torch
+
+        from highlighter.device import resolve_device
+
+        classifier, _ = load_model(settings, model_dtype(settings))
+        self.size = classifier.spec.image_size
+        self.scorer = FrameScorer(classifier, resolve_device(settings.device), settings.precision, settings.compile)
+        if threads is not None:  # the CPUs Ray gave this actor, not every core of the machine
+            torch.set_num_threads(threads)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        scored = []
+        for rows, images in zip(batch["rows"], batch["images"]):
+            frames = np.frombuffer(images, np.uint8).reshape(int(rows), self.size, self.size, 3).copy()
+            probabilities = self.scorer(frames) if rows else np.zeros((0, len(self.scorer.classes)), np.float32)
+            scored.append(probabilities.astype(np.float32).tobytes())
+        return {**{k: v for k, v in batch.items() if k != "images"}, "probabilities": np.array(scored, dtype=object)}
+
+
+class Collector:
+    """Gathers the scored rows of every input on the driver (in any order, repeats dropped) and finishes an
+    input once all batches of all its videos are in."""
+
+    def __init__(self, jobs: list[Job], halves: dict[int, dict[int | None, Path]], classes: list[str],
+                 model_info: dict, settings: FleetSettings, finisher: Finisher) -> None:
+        self.jobs, self.halves, self.classes, self.model_info = jobs, halves, classes, model_info
+        self.settings, self.finisher = settings, finisher
+        self.batches: dict[tuple[int, int], dict[int, tuple[np.ndarray, np.ndarray]]] = defaultdict(dict)
+        self.ends: dict[tuple[int, int], dict] = {}
+        self.finished: set[int] = set()
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Take one scored row; finish its input when it was the last one missing."""
+        key, half = int(row["key"]), int(row["half"])
+        if key in self.finished:
+            return
+        if row["error"]:
+            self.finished.add(key)
+            self.finisher.failed(self.jobs[key], str(row["error"]))
+            return
+        if row["first_index"] < 0:
+            self.ends[key, half] = json.loads(row["info"])
+        else:
+            times = np.frombuffer(row["times"], np.float64)
+            probabilities = np.frombuffer(row["probabilities"], np.float32).reshape(len(times), len(self.classes))
+            self.batches[key, half][int(row["first_index"])] = times, probabilities
+        if all((key, h or 0) in self.ends and len(self.batches[key, h or 0]) == self.ends[key, h or 0]["batches"]
+               for h in self.halves[key]):
+            self._finish(key)
+
+    def _finish(self, key: int) -> None:
+        self.finished.add(key)
+        curves, jumps = [], []
+        for half in self.halves[key]:
+            batches = self.batches.pop((key, half or 0))
+            parts = [batches[first] for first in sorted(batches)]
+            curves.append((half, ScoreCurves(list(self.classes), np.concatenate([t for t, _ in parts]),
+                                             np.concatenate([p for _, p in parts]))))
+            jumps += [{"half": half, **jump} for jump in self.ends[key, half or 0]["jumps"]]
+        ends = [self.ends[key, half or 0] for half in self.halves[key]]
+        source = expand_inputs([self.jobs[key].path])[0][0]
+        result = tag_result(source, curves, sum(e["duration_s"] for e in ends), jumps, self.settings.video.fps,
+                            self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends))
+        self.finisher.done(self.jobs[key], result)
+
+    def unfinished(self) -> list[int]:
+        """The inputs that never completed."""
+        return [key for key in self.halves if key not in self.finished]
+
+
+def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> None:
+    """Tag ``jobs`` on Ray: this machine (``tag.address`` None, unless Ray is already initialised in this
+    process) or the cluster at ``tag.address`` (``auto`` or ``HOST:PORT``)."""
+    ray = import_ray()
+    tag = settings.tag
+    if not ray.is_initialized():
+        ray.init(address=tag.address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    classifier, model_info = load_model(tag)  # name, digest and image size; the actors load their own
+    size, classes = classifier.spec.image_size, list(classifier.spec.classes)
+    del classifier
+    halves: dict[int, dict[int | None, Path]] = {}
+    for key, job in enumerate(jobs):
+        try:
+            halves[key] = expand_inputs([job.path])[0][1]
+        except Exception as exc:  # a folder without half videos fails alone
+            finisher.failed(job, exc)
+    parts = [{"key": key, "half": half or 0, "path": str(video)} for key, videos in halves.items()
+             for half, video in videos.items()]
+    if not parts:
+        return
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.target_max_block_size = max(tag.batch_size * size * size * 3, 1 << 20)  # a block: about one batch
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    workers = tag.workers or max(gpus, 1)
+    resources = dict(num_gpus=1) if gpus else dict(num_cpus=tag.worker_cpus)
+    threads = None if gpus else max(1, round(tag.worker_cpus))
+    stream = (ray.data.from_items(parts, override_num_blocks=len(parts))
+              .map_batches(decode_video, batch_size=1, num_cpus=1, max_retries=DECODE_RETRIES,
+                           fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
+              .map_batches(ScoreBatches, batch_size=1, concurrency=workers,
+                           fn_constructor_kwargs=dict(settings=tag, threads=threads), **resources))
+    collector = Collector(jobs, halves, classes, model_info, settings, finisher)
+    progress = settings.progress
+    task = progress.add_task(f"tag {len(halves)} inputs on Ray", total=len(halves)) if progress else None
+    for row in stream.iter_rows():
+        collector.add(row)
+        if task is not None:
+            progress.update(task, completed=len(collector.finished))
+    for key in collector.unfinished():
+        finisher.failed(jobs[key], f"{jobs[key].path}: Ray returned only part of its frames")

@@ -1,0 +1,125 @@
+"""Fleet tagging: the local and Ray engines on synthetic halves with the tiny trained model (Ray in local mode
+on 2 CPUs), resumable runs with OUT/manifest.jsonl, inputs from globs and list files, and the error without Ray."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import highlight
+
+
+@pytest.fixture(scope="module")
+def halves(trained, synth_root) -> list[Path]:
+    """Four one-minute halves: the val and test games of the tiny model."""
+    trainer, _ = trained
+    games = [synth_root / g for split in ("val", "test") for g in trainer.data_summary[split]["game_list"]]
+    return [game / f"{half}_180p.mkv" for game in games for half in (1, 2)]
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """Ray on this machine with 2 CPUs for the module (the engine joins an initialised Ray)."""
+    ray = pytest.importorskip("ray", reason="ray is not installed")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def tag(*args) -> tuple[int, str]:
+    outcome = CliRunner().invoke(highlight, ["tag", *map(str, args)])
+    return outcome.exit_code, outcome.output
+
+
+def manifest(folder: Path) -> dict[str, dict]:
+    records = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+    return {r["input"]: r for r in records}
+
+
+def without_timing(path: Path) -> dict:
+    document = json.loads(path.read_text())
+    assert document.pop("timing")["frames"] == 60
+    return document
+
+
+def test_ray_engine_writes_what_the_local_engine_writes_and_skips_on_a_second_run(trained, halves, ray_local,
+                                                                                  tmp_path):
+    """The same events files (apart from timing) and the same score curves bit for bit; a second Ray run
+    finds every output in place and records four skips."""
+    _, result = trained
+    common = ["--weights", result.checkpoint, "--scores", "x.npz", "-q"]
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    assert tag(*halves, "-o", local, "--engine", "local", *common) == (0, "")
+    code, output = tag(*halves, "-o", remote, "--engine", "ray", *common)
+    assert code == 0, output
+    events = sorted(p.name for p in local.glob("*.events.json"))
+    assert len(events) == 4 and events == sorted(p.name for p in remote.glob("*.events.json"))
+    assert any(without_timing(local / name)["events"] for name in events)
+    for name in events:
+        assert without_timing(local / name) == without_timing(remote / name)
+        ours, theirs = (np.load(folder / name.replace(".events.json", ".scores.npz")) for folder in (local, remote))
+        assert all(np.array_equal(ours[key], theirs[key]) for key in ours.files)
+    for folder, engine in ((local, "local"), (remote, "ray")):
+        records = manifest(folder).values()
+        assert [r["status"] for r in records] == ["done"] * 4 and {r["engine"] for r in records} == {engine}
+        assert {r["frames"] for r in records} == {60} and {r["model"]["sha256"] for r in records} == {
+            json.loads((local / events[0]).read_text())["model"]["sha256"]}
+    stamps = {p: p.stat().st_mtime_ns for p in remote.iterdir() if p.name != "manifest.jsonl"}
+    code, output = tag(*halves, "-o", remote, "--engine", "ray", "--weights", result.checkpoint, "--scores", "x.npz")
+    assert code == 0 and "skipped 4 of 4 inputs" in output
+    records = manifest(remote).values()
+    assert [r["status"] for r in records] == ["skipped"] * 4 and {r["frames"] for r in records} == {60}
+    assert stamps == {p: p.stat().st_mtime_ns for p in remote.iterdir() if p.name != "manifest.jsonl"}
+
+
+def test_a_corrupt_input_fails_alone_on_ray(trained, halves, ray_local, tmp_path):
+    _, result = trained
+    corrupt = tmp_path / "corrupt.mkv"
+    corrupt.write_bytes(b"\x1aE\xdf\xa3" + b"garbage" * 200)
+    out = tmp_path / "out"
+    code, output = tag(*halves[:3], corrupt, "-o", out, "--engine", "ray", "--weights", result.checkpoint, "-q")
+    assert code == 1 and "1 of 4 inputs failed" in output and "corrupt.mkv" in output
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(r["status"] for r in records) == ["done", "done", "done", "failed"]
+    (failure,) = [r for r in records if r["status"] == "failed"]
+    assert failure["input"] == str(corrupt) and "corrupt.mkv" in failure["error"]
+    assert len(list(out.glob("*.events.json"))) == 3 and not list(out.glob("corrupt*"))
+
+
+def test_local_runs_resume_and_overwrite_and_read_globs_and_list_files(trained, halves, tmp_path):
+    """A glob pattern and a list file give the inputs; a rerun skips the complete ones, and redoes one whose
+    outputs are incomplete (here: a plot asked for now); --overwrite redoes all."""
+    _, result = trained
+    listed = tmp_path / "inputs.txt"
+    listed.write_text(f"# the second game\n{halves[2]}\n\n{halves[3]}\n")
+    pattern = str(halves[0].parent / "*_180p.mkv")
+    out = tmp_path / "out"
+    common = ["--weights", result.checkpoint, "-o", out]
+    assert tag(pattern, "--inputs", listed, *common, "-q") == (0, "")
+    assert sorted(r["status"] for r in manifest(out).values()) == ["done"] * 4
+    (out / sorted(out.glob("*.events.json"))[0].name).unlink()
+    code, output = tag(pattern, "--inputs", listed, *common)
+    assert code == 0 and "skipped 3 of 4 inputs" in output
+    assert sorted(r["status"] for r in manifest(out).values()) == ["done", "skipped", "skipped", "skipped"]
+    assert tag(pattern, "--inputs", listed, *common, "--overwrite", "-q") == (0, "")
+    assert sorted(r["status"] for r in manifest(out).values()) == ["done"] * 4
+    assert tag(str(tmp_path / "nothing-*.mkv"), *common)[1].count("no file or folder matches") == 1
+
+
+def test_ray_engine_without_ray_is_one_line_saying_how_to_install_it(trained, halves, tmp_path):
+    """A Python in which ``import ray`` fails (a ``None`` in ``sys.modules`` hides the installed package)."""
+    _, result = trained
+    script = ("import sys; sys.modules['ray'] = None; from cli import highlight; "
+              "highlight(sys.argv[1:], prog_name='highlight')")
+    outcome = subprocess.run([sys.executable, "-c", script, "tag", str(halves[0]), "-o", str(tmp_path / "out"),
+                              "--engine", "ray", "--weights", str(result.checkpoint), "-q"],
+                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert outcome.returncode == 1
+    assert outcome.stderr.strip().splitlines() == [
+        "Error: --engine ray needs Ray: pip install 'highlighter[ray]' (or pip install 'ray[data]>=2.40')"]

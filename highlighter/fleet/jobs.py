@@ -30,7 +30,7 @@ class Job:
 
     def complete(self) -> bool:
         """True when every output exists (each is written atomically, so one that exists is whole)."""
-        return all(path.exists() for path in self.outputs)
+        return all(path.is_file() for path in self.outputs)
 
     def write(self, result: TagResult, fmt: str, report=None, progress=None) -> None:
         """Write the outputs of ``result`` (``report``: the review page settings, when a page is wanted)."""

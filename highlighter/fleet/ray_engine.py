@@ -7,7 +7,9 @@ streams its frame batches out as it goes; the batches are scored by a pool of ac
 once (one per GPU with a GPU each, else ``tag.workers`` actors on ``tag.worker_cpus`` CPUs each). Ray Data's
 streaming executor keeps every stage a few blocks ahead at most (a decoding task pauses while its output
 waits), so memory stays bounded however many inputs there are. A task whose worker process dies is run again
-(Ray's task retries); the driver drops the batches it already has, so each frame counts once.
+(Ray Data retries its tasks on such system failures; decoder crashes never get that far, the sampler decodes
+in a child process of its own) and a lost actor is restarted; the driver drops the batches it already has,
+so each frame counts once.
 
 Frame batches travel as raw bytes with their row count (no tensor extension types), and every model call
 sees the same batch as in the local engine, so the scores, and the files, are the same.
@@ -33,8 +35,6 @@ if TYPE_CHECKING:
     from highlighter.fleet.run import Finisher, FleetSettings
 
 RAY_MISSING = "--engine ray needs Ray: pip install 'highlighter[ray]' (or pip install 'ray[data]>=2.40')"
-#: a decoding task whose worker process dies is run again this many times
-DECODE_RETRIES = 3
 
 
 def import_ray() -> Any:
@@ -177,12 +177,16 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.target_max_block_size = max(tag.batch_size * size * size * 3, 1 << 20)  # a block: about one batch
-    gpus = int(ray.cluster_resources().get("GPU", 0))
+    cluster = ray.cluster_resources()
+    gpus = int(cluster.get("GPU", 0))
     workers = tag.workers or max(gpus, 1)
+    if not gpus and workers * tag.worker_cpus > cluster.get("CPU", 0) - 1:
+        raise HighlighterError(f"{workers} scoring workers of {tag.worker_cpus:g} CPUs each leave no CPU of the "
+                               f"{cluster.get('CPU', 0):g} for decoding: lower --workers or --worker-cpus")
     resources = dict(num_gpus=1) if gpus else dict(num_cpus=tag.worker_cpus)
     threads = None if gpus else max(1, round(tag.worker_cpus))
     stream = (ray.data.from_items(parts, override_num_blocks=len(parts))
-              .map_batches(decode_video, batch_size=1, num_cpus=1, max_retries=DECODE_RETRIES,
+              .map_batches(decode_video, batch_size=1, num_cpus=1,
                            fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
               .map_batches(ScoreBatches, batch_size=1, concurrency=workers,
                            fn_constructor_kwargs=dict(settings=tag, threads=threads), **resources))

@@ -68,31 +68,67 @@ def loader_workers(requested: int | None, device: torch.device) -> int:
     return min(8, len(os.sched_getaffinity(0))) if device.type == "cuda" else 0
 
 
+class EpochIndices(torch.utils.data.Sampler[int]):
+    """The indices of ``sampler`` as ``epoch * size + index``, so that :class:`SeededAugmentation` knows the
+    epoch of every item it loads, in whichever process or worker it loads it."""
+
+    def __init__(self, sampler: torch.utils.data.Sampler[int], size: int) -> None:
+        self.sampler, self.size, self.epoch = sampler, size, 0
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        return (self.epoch * self.size + index for index in self.sampler)
+
+
+class SeededAugmentation(torch.utils.data.Dataset):
+    """A training set whose random augmentation of an image depends only on (seed, epoch, image), not on the
+    order, rank or worker that loads it: N data-parallel ranks then train on exactly the images one process
+    with their global batch would see, and a resumed run sees the draws of an uninterrupted one."""
+
+    def __init__(self, dataset: FrameDataset, seed: int) -> None:
+        self.dataset, self.seed = dataset, seed
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: int):
+        epoch, index = divmod(key, len(self.dataset))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(((self.seed * 1_000_003 + epoch) * 1_000_003 + index) % 2**63)
+            return self.dataset[index]
+
+
 def make_loader(dataset: FrameDataset, config: TrainSettings, device: torch.device, train: bool, world: int = 1,
                 classes: int = 0) -> torch.utils.data.DataLoader:
     """Batches of ``dataset``: for training shuffled, class-balanced with ``balance sampler``, or sharded
-    across ``world`` data-parallel ranks (call :func:`start_epoch` before each pass); in order for
-    evaluation. Workers persist across epochs."""
-    generator = torch.Generator()
-    sampler = None
-    if train and world > 1:
+    across ``world`` data-parallel ranks, each image augmented by its own seeded draw (call
+    :func:`start_epoch` before each pass); in order for evaluation. Workers persist across epochs."""
+    workers = loader_workers(config.workers, device)
+    options = dict(batch_size=config.batch_size, num_workers=workers, persistent_workers=workers > 0,
+                   pin_memory=device.type == "cuda", drop_last=False)
+    if not train:
+        return torch.utils.data.DataLoader(dataset, shuffle=False, **options)
+    if world > 1:
         sampler = torch.utils.data.DistributedSampler(dataset, shuffle=True, seed=config.seed)
-    elif train and config.balance == "sampler":
+    elif config.balance == "sampler":
         counts = np.bincount(dataset.targets, minlength=classes)
         weights = [1.0 / counts[t] for t in dataset.targets]
-        sampler = torch.utils.data.WeightedRandomSampler(weights, len(dataset), replacement=True, generator=generator)
-    workers = loader_workers(config.workers, device)
-    return torch.utils.data.DataLoader(
-        dataset, batch_size=config.batch_size, sampler=sampler, shuffle=train and sampler is None,
-        generator=generator if train and sampler is None else None, num_workers=workers,
-        persistent_workers=workers > 0, pin_memory=device.type == "cuda", drop_last=False)
+        sampler = torch.utils.data.WeightedRandomSampler(weights, len(dataset), replacement=True,
+                                                         generator=torch.Generator())
+    else:
+        sampler = torch.utils.data.RandomSampler(dataset, generator=torch.Generator())
+    return torch.utils.data.DataLoader(SeededAugmentation(dataset, config.seed),
+                                       sampler=EpochIndices(sampler, len(dataset)), **options)
 
 
 def start_epoch(loader: torch.utils.data.DataLoader, seed: int, epoch: int) -> None:
     """Seed the training loader's draws for ``epoch``: the same order after ``--resume`` as without."""
-    sampler = loader.sampler
+    indices = loader.sampler
+    indices.epoch = epoch
+    sampler = indices.sampler
     if isinstance(sampler, torch.utils.data.DistributedSampler):
         sampler.set_epoch(epoch)
-    generator = getattr(sampler, "generator", None) or loader.generator
-    if generator is not None:
-        generator.manual_seed(seed * 1000 + epoch)
+    else:
+        sampler.generator.manual_seed(seed * 1000 + epoch)

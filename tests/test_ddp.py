@@ -1,0 +1,90 @@
+"""Data-parallel training under ``torchrun`` (two CPU ranks, gloo) gives the weights of one process with the
+same global batch, also when it resumes a run that one process began."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from highlighter.model import load_checkpoint
+from highlighter.training.loop import Trainer
+from tests.conftest import TINY, VIDEO, config
+
+ROOT = Path(__file__).resolve().parents[1]
+EPOCHS = 2
+
+
+def torchrun(synth_root: Path, out: Path, cache: Path, split_file: Path, batch_size: int, *extra: str) -> None:
+    """`highlight train` on two CPU ranks with the tiny model and the settings of ``config``."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(ROOT / "cli.py"), "train", "--data", str(synth_root), "-o", str(out), "--model", TINY["model"],
+               "--pretrained", "none", "--mode", TINY["mode"], "--lr", str(TINY["lr"]), "--frame-fps",
+               str(TINY["frame_fps"]), "--wise-alpha", str(TINY["wise_alpha"]), "--balance", "none", "--epochs",
+               str(EPOCHS), "--batch-size", str(batch_size), "--split-file", str(split_file), "--cache-dir",
+               str(cache), "--device", "cpu", "-q", *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    outcome = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert outcome.returncode == 0, outcome.stderr[-3000:]
+
+
+def weights(folder: Path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(folder).state_dict()
+
+
+def assert_close(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]) -> None:
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        torch.testing.assert_close(ours[name], theirs[name], rtol=1e-4, atol=1e-4, msg=name)
+
+
+def test_two_ranks_train_the_weights_of_one_process_and_resume_its_run(synth_root, tmp_path):
+    """Two ranks with batch N/2 each against one process with batch N, where N is every train image: each
+    optimizer step then sees all N images in both runs, whatever order DistributedSampler or the seeded
+    shuffle draws (they differ), and DDP's averaged gradient of two half-batch means is the gradient of the
+    whole-batch mean. Augmentation (a random flip) is drawn per image from (seed, epoch, image), so both runs
+    flip the same images. Only float summation order differs, hence a tolerance: most weights agree within
+    5e-6; the attention key biases, whose true gradient is zero (softmax ignores a constant shift), move by
+    Adam-normalised rounding noise, up to about 5e-5 after a few steps of lr 2e-3.
+
+    Then --resume under torchrun: one process stops after epoch 1 (its resume state on disk), two ranks
+    train the last epoch, and the weights again equal the uninterrupted single process's."""
+    games = sorted(str(p.parent.relative_to(synth_root)) for p in synth_root.rglob("Labels-v2.json"))
+    split = {"train": games[:3], "val": [], "test": []}
+    split_file = tmp_path / "split.json"
+    split_file.write_text(json.dumps(split))
+    cache = tmp_path / "cache"
+    single = config(synth_root, tmp_path / "one", epochs=EPOCHS, balance="none", batch_size=100_000,
+                    split_games=split, cache_dir=str(cache), device="cpu")
+    trainer = Trainer(single, VIDEO)
+    straight = trainer.run()
+    images = sum(trainer.data_summary["train"]["images"].values())
+    assert images % 2 == 0 and images > 100, images  # two equal shards, no padding by DistributedSampler
+
+    losses = [row["train_loss"] for row in straight.history]
+    assert losses[-1] < losses[0]
+
+    torchrun(synth_root, tmp_path / "ddp", cache, split_file, images // 2)
+    assert_close(weights(tmp_path / "ddp"), weights(straight.checkpoint))
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_in_epoch_two(row, report):
+        if row["epoch"] == 2:
+            raise Interrupt
+
+    resumed = tmp_path / "resumed"
+    with pytest.raises(Interrupt):
+        Trainer(replace(single, out=str(resumed)), VIDEO, on_epoch=stop_in_epoch_two).run()
+    assert resumed.with_name("resumed.resume.pt").exists()
+    torchrun(synth_root, resumed, cache, split_file, images // 2, "--resume")
+    assert not resumed.with_name("resumed.resume.pt").exists()
+    assert [row["epoch"] for row in json.loads((resumed / "metrics.json").read_text())["history"]] == [1, 2]
+    assert_close(weights(resumed), weights(straight.checkpoint))

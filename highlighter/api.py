@@ -98,13 +98,13 @@ def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, 
 def trainer(data: list[str | Path], config: str | Path | None = None, progress: Progress | None = None,
             on_epoch: Callable | None = None, settings: dict[str, Any] | None = None,
             none_means_unset: bool = True) -> Trainer:
-    """A training run over the games under ``data`` from the ``train`` and ``video`` settings (``settings``
-    over them, see :func:`configured`)."""
+    """A training run over the games under ``data`` from the ``train``, ``video``, ``audio`` and
+    ``smoother`` settings (``settings`` over them, see :func:`configured`)."""
     from highlighter.training.loop import Trainer
 
-    sections = configured(("video", "train"), config, {**(settings or {}), "data": [str(d) for d in data]},
-                          none_means_unset)
-    return Trainer(sections["train"], sections["video"], progress, on_epoch)
+    sections = configured(("video", "train", "audio", "smoother"), config,
+                          {**(settings or {}), "data": [str(d) for d in data]}, none_means_unset)
+    return Trainer(sections["train"], sections["video"], progress, on_epoch, sections["audio"], sections["smoother"])
 
 
 def train(data: list[str | Path], *, config: str | Path | None = None, progress: Progress | None = None,

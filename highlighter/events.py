@@ -66,13 +66,16 @@ class TagResult:
     @property
     def scores(self) -> pd.DataFrame:
         """Per-sample class probabilities: columns ``half`` (0 for a single video), ``time_s``, then one
-        per class."""
+        per class, and ``loudness_db`` where the match audio was measured."""
         import numpy as np
         import pandas as pd
 
         table = pd.DataFrame(np.concatenate([c.probabilities for _, c in self.curves]), columns=self.classes)
         table.insert(0, "time_s", np.round(np.concatenate([c.times for _, c in self.curves]), 3))
         table.insert(0, "half", np.concatenate([np.full(len(c.times), h or 0) for h, c in self.curves]))
+        if any(c.loudness is not None for _, c in self.curves):  # where the audio was measured
+            table["loudness_db"] = np.concatenate([np.full(len(c.times), np.nan) if c.loudness is None else c.loudness
+                                                   for _, c in self.curves])
         return table
 
     def save(self, path: str | Path, format: str = "json") -> Path:
@@ -97,10 +100,12 @@ def event_rows(events: list[Event]) -> list[dict]:
 
 def events_document(result: TagResult) -> dict:
     """The events JSON: video, duration, fps, model, classes, events, where the video's timestamps jump the
-    jumps its timeline was continued across (see ``FrameSampler.discontinuities``), and timing."""
+    jumps its timeline was continued across (see ``FrameSampler.discontinuities``), whether the crowd cue
+    was fused with the frame scores, and timing."""
     jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
     return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
             "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
+            "audio": {"used": bool(result.curves) and all(c.fused for _, c in result.curves)},
             "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 

@@ -48,14 +48,16 @@ def write_events(result: TagResult, path: Path, fmt: str) -> Path:
 
 
 def write_scores(result: TagResult, path: Path) -> Path:
-    """Per-sample probabilities: ``.npz`` (times, probabilities, half, classes, source) or CSV (the
-    ``result.scores`` table)."""
+    """Per-sample probabilities: ``.npz`` (times, probabilities, half, classes, source, and loudness_db where
+    the audio was measured) or CSV (the ``result.scores`` table)."""
     if path.suffix == ".npz":  # times at full precision: tune-smoother smooths them as tag did
         buffer = io.BytesIO()
         np.savez_compressed(buffer, times=np.concatenate([c.times for _, c in result.curves]),
                             probabilities=np.concatenate([c.probabilities for _, c in result.curves]),
                             half=np.concatenate([np.full(len(c.times), h or 0) for h, c in result.curves]),
-                            classes=np.array(result.classes), source=np.array(result.source))
+                            classes=np.array(result.classes), source=np.array(result.source),
+                            **({"loudness_db": result.scores["loudness_db"].to_numpy()}
+                               if "loudness_db" in result.scores else {}))
         with atomic_write(path, "wb") as handle:
             handle.write(buffer.getvalue())
     else:
@@ -65,7 +67,8 @@ def write_scores(result: TagResult, path: Path) -> Path:
 
 
 def write_plot(result: TagResult, path: Path) -> Path:
-    """A PNG of the score curves over the match with the events marked."""
+    """A PNG of the score curves over the match with the events marked (and the loudness of the match audio,
+    grey, where it was measured)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,6 +84,10 @@ def write_plot(result: TagResult, path: Path) -> Path:
         for event in (e for e in result.events if e.half == half):
             axis.axvline(event.time_s / 60, color=class_colour(event.label, result.classes), ls="--", lw=1)
             axis.text(event.time_s / 60, 1.02, event.label, rotation=90, fontsize=7, va="bottom")
+        if curves.loudness is not None:
+            loudness = axis.twinx()
+            loudness.plot(minutes, curves.loudness, lw=0.6, color="grey", alpha=0.6)
+            loudness.set_ylabel("loudness (dB)", fontsize=7)
         axis.set_ylim(0, 1.15)
         axis.set_ylabel("probability")
         axis.set_title(f"{Path(result.source).name}" + (f" - half {half}" if half else ""), fontsize=9)

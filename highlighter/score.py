@@ -38,7 +38,9 @@ class ScoreCurves:
 
     classes: list[str]
     times: np.ndarray  # (N,) seconds
-    probabilities: np.ndarray  # (N, C) softmax
+    probabilities: np.ndarray  # (N, C) softmax (fused with the crowd cue where ``fused``)
+    loudness: np.ndarray | None = None  # (N,) dB of the match audio at each sample, where it was measured
+    fused: bool = False  # probabilities from the audio fusion (highlighter.audio.fusion)
 
 
 def is_convolutional(model: nn.Module) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import torch
 from rich.progress import Progress
@@ -13,6 +16,8 @@ from highlighter.soccernet.files import PREDICTIONS_FILE
 from highlighter.soccernet.games import half_videos
 from highlighter.errors import HighlighterError
 from highlighter.events import TagResult
+from highlighter.audio.features import read_cue
+from highlighter.audio.fusion import load_fusion
 from highlighter.export import write_events, write_plot, write_scores
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
@@ -74,6 +79,7 @@ class Tagger:
         self.scorer = FrameScorer(classifier, self.device, settings.precision, settings.compile)
         self.model_info = model_info
         self.progress = progress
+        self.fusion = load_fusion(settings)
 
     @classmethod
     def from_settings(cls, video: VideoSettings, smoother: SmootherSettings, settings: TagSettings,
@@ -81,6 +87,23 @@ class Tagger:
         """A tagger with the model of ``settings`` loaded in its precision."""
         classifier, model_info = load_model(settings, model_dtype(settings))
         return cls(classifier, model_info, settings, video, smoother, progress)
+
+    def _fused(self, videos: dict[int | None, Path], scoring: Callable[[], dict]) -> dict:
+        """``scoring()``'s curves, fused with each half's crowd cue where the checkpoint has a fusion and the
+        half usable audio (its loudness decoded in a thread meanwhile); ``--audio on`` requires both."""
+        if self.fusion is None:
+            return scoring()
+        with ThreadPoolExecutor(1) as pool:
+            cues = pool.submit(lambda: {half: read_cue(video, self.fusion.audio) for half, video in videos.items()})
+            scored = scoring()
+            cues = cues.result()
+        missing = [str(videos[half]) for half, cue in cues.items() if cue is None]
+        if missing and self.settings.audio == "on":
+            raise HighlighterError(f"--audio on: no usable audio in {', '.join(missing)}")
+        return {half: curves if cues[half] is None else
+                dataclasses.replace(curves, probabilities=self.fusion.apply(curves.probabilities, curves.times, cues[half]),
+                                    loudness=cues[half].level_at(curves.times), fused=True)
+                for half, curves in scored.items()}
 
     def tag(self, source: Path, videos: dict[int | None, Path]) -> TagResult:
         """Events of one input (a video, or a game's halves, decoded at the same time where the machine
@@ -90,7 +113,7 @@ class Tagger:
         samplers = {half: FrameSampler.from_settings(video, self.video, size, self.settings.batch_size)
                     for half, video in videos.items()}
         labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}
-        scored = score_videos(samplers, self.scorer, self.progress, labels)
+        scored = self._fused(videos, lambda: score_videos(samplers, self.scorer, self.progress, labels))
         duration = sum(sampler.info.length_s for sampler in samplers.values())
         jumps = [{"half": half, **jump.to_dict()} for half, sampler in samplers.items()
                  for jump in sampler.discontinuities]

@@ -126,9 +126,10 @@ def synth_root(tmp_path_factory) -> Path:
     return root
 
 
-#: A tiny open_clip classifier trained from scratch (CPU, seconds): what the train and tag tests share.
+#: A tiny open_clip classifier trained from scratch (CPU, seconds): what the train and tag tests share (the
+#: image model alone: tests/test_audio.py trains its own with the audio fusion).
 TINY = dict(model="highlighter-tiny", pretrained=None, mode="finetune", lr=2e-3, batch_size=32, frame_fps=2.0,
-            wise_alpha=1.0)
+            wise_alpha=1.0, fusion=False)
 
 
 def config(synth_root: Path, tmp: Path, **overrides):

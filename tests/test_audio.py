@@ -110,3 +110,56 @@ def test_synthetic_crowd_roars_without_any_event():
     levels = loudness_per_second([(0.0, track)], rate)
     assert abs(np.median(levels) - (-30.0)) < 3
     assert ((levels[1:] > -30 + 6) & (levels[:-1] <= -30 + 6)).sum() >= 3
+
+
+@pytest.fixture(scope="module")
+def fused(synth_root, tmp_path_factory):
+    """(trainer, result) of a short run of the tiny model that also fits the audio fusion."""
+    from highlighter.training.loop import Trainer
+    from tests.conftest import VIDEO, config
+
+    trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("fused"), epochs=4, fusion=True), VIDEO)
+    return trainer, trainer.run()
+
+
+def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, synth_root, tmp_path, clip, caplog):
+    import shutil
+
+    import highlighter as hl
+    from highlighter.api import configured
+    from highlighter.audio.fusion import FORMAT, load_fusion
+    from highlighter.errors import HighlighterError
+    from highlighter.events import events_document
+    from highlighter.export import write_plot, write_scores
+    from highlighter.model import read_spec
+
+    trainer, result = fused
+    block = read_spec(result.checkpoint).extra["fusion"]
+    assert block["format"] == FORMAT and block["l2"] in AUDIO.l2 + [None] and block["train_halves"] > 0
+    assert set(block["val_average_map"]) == {"inf", *map(str, AUDIO.l2)}  # the frame model is a candidate
+    copy = shutil.copytree(result.checkpoint, tmp_path / "copy")
+    game = synth_root / trainer.data_summary["test"]["game_list"][0]
+    first = hl.tag(game, result.checkpoint, precision="fp32", device="cpu")
+    again = hl.tag(game, copy, precision="fp32", device="cpu")
+    assert events_document(first)["audio"] == {"used": True}
+    for (_, a), (_, b) in zip(first.curves, again.curves):
+        np.testing.assert_array_equal(a.probabilities, b.probabilities)
+        assert a.fused and a.loudness is not None and np.isfinite(a.loudness).all()
+    assert events_document(first)["events"] == events_document(again)["events"]
+    frames_only = hl.tag(game, copy, precision="fp32", device="cpu", audio="off")
+    assert events_document(frames_only)["audio"] == {"used": False}
+    fusion = load_fusion(configured(("tag",), None, {"weights": str(copy)})["tag"])
+    for (half, frames), (_, fused) in zip(frames_only.curves, first.curves):  # the fusion applied to the frame scores
+        cue = read_cue(next(game.glob(f"{half}_*.mkv")), fusion.audio)
+        np.testing.assert_allclose(fusion.apply(frames.probabilities, frames.times, cue), fused.probabilities, atol=1e-6)
+    saved = np.load(write_scores(first, tmp_path / "s.npz"))
+    assert len(saved["loudness_db"]) == len(saved["times"])
+    assert "loudness_db" in first.scores and write_plot(first, tmp_path / "p.png").stat().st_size > 0
+
+    mute = clip("mute.mp4", seconds=3, width=160, height=120)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        fallback = hl.tag(mute, copy, precision="fp32", device="cpu")
+    assert events_document(fallback)["audio"] == {"used": False} and "no audio stream" in caplog.text
+    with pytest.raises(HighlighterError, match="no usable audio"):
+        hl.tag(mute, copy, precision="fp32", device="cpu", audio="on")

@@ -56,7 +56,7 @@ def crowd_track(rng: np.random.Generator, events: list[SynthEvent], duration_s: 
     count = int(round(duration_s * rate))
     control = np.arange(int(duration_s * CONTROL_HZ) + 2) / CONTROL_HZ
     steps = rng.standard_normal(len(control)).cumsum()
-    width = max(int(stats["drift_period_s"] * CONTROL_HZ), 1)
+    width = min(max(int(stats["drift_period_s"] * CONTROL_HZ), 1), len(control))
     drift = np.convolve(steps - steps.mean(), np.ones(width) / width, mode="same")
     drift *= stats["drift_db"] / max(float(np.abs(drift).max()), 1e-9)
     extra = np.zeros(len(control))

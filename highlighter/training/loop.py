@@ -29,7 +29,7 @@ from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
 from highlighter.progress import Tracker
-from highlighter.settings import TrainSettings, VideoSettings
+from highlighter.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings, shipped_settings
 from highlighter.training.datasets import TrainingData, build_datasets, class_weights, make_loader, start_epoch
 from highlighter.training.selection import BestEpoch, choose_wise_alpha, wise_interpolate
 
@@ -128,12 +128,15 @@ class Trainer:
     """One training run; ``run()`` does it all, ``on_epoch`` sees each epoch's metrics."""
 
     def __init__(self, config: TrainSettings, video: VideoSettings, progress: Progress | None = None,
-                 on_epoch: Callable[[dict, ClassificationReport | None], None] | None = None) -> None:
+                 on_epoch: Callable[[dict, ClassificationReport | None], None] | None = None,
+                 audio: AudioSettings | None = None, smoother: SmootherSettings | None = None) -> None:
         if not config.data:
             raise HighlighterError("no training data: give --data with a folder of SoccerNet games")
         if sum(epochs for _, epochs, _, _ in config.stages()) < 1 or min(e for _, e, _, _ in config.stages()) < 0:
             raise HighlighterError("--epochs (and --probe-epochs) must leave at least one training epoch")
         self.config, self.video, self.progress, self.on_epoch = config, video, progress, on_epoch
+        self.audio = audio or shipped_settings().audio  # the fusion's cue, and the smoother its val games use
+        self.smoother = smoother or shipped_settings().smoother
         self.rank = join_process_group()
         self.device = resolve_device(f"cuda:{self.rank.local}" if config.device == "auto" and self.rank.world > 1
                                      and torch.cuda.is_available() else config.device)
@@ -344,14 +347,25 @@ class Trainer:
         self.classifier.load_state_dict(final)
         test = self.evaluate(splits["test"], "test") if len(splits["test"]) else None
         result = TrainResult(self.out, history, alpha, sweep, test)
-        self._save(final, history, zero_shot=zero_shot, result=result)
+        self._save(final, history, zero_shot=zero_shot, result=result, fusion=self._fit_fusion())
         if self.rank.leads:
             self.resume_file.unlink(missing_ok=True)
         return result
 
-    def _save(self, state, history, zero_shot, result: TrainResult | None = None) -> None:
+    def _fit_fusion(self):
+        """The audio fusion over the final weights (rank 0, with ``fusion`` set), or None."""
+        if not (self.config.fusion and self.rank.leads):
+            return None
+        from highlighter.audio.training import fit_on_games
+
+        splits = {split: summary["game_list"] for split, summary in self.data_summary.items()}
+        return fit_on_games(self.classifier, splits, self.label_map, self.config, self.video, self.audio,
+                            self.smoother, self.device, self.progress)
+
+    def _save(self, state, history, zero_shot, result: TrainResult | None = None, fusion=None) -> None:
         if not self.rank.leads:
             return
+        fusion_tensors, fusion_entry = fusion.to_checkpoint() if fusion is not None else ({}, None)
         spec = self.classifier.spec
         spec.extra = {
             "label_map": {"name": self.label_map.name, "sources": self.label_map.sources},
@@ -362,11 +376,12 @@ class Trainer:
                         "wise_ft": {"alpha": result.wise_alpha, "sweep": result.wise_sweep} if result else None,
                         "test": result.test.to_dict() if result and result.test else None},
             "complete": result is not None,
+            **({"fusion": fusion_entry} if fusion_entry else {}),
         }
         current = {k: v.detach().clone() for k, v in self.classifier.state_dict().items()}
         self.classifier.load_state_dict(state)
         save_checkpoint(self.out, self.classifier,
-                        extra_tensors={f"zero_shot.{k}": v for k, v in zero_shot.items()},
+                        extra_tensors={**{f"zero_shot.{k}": v for k, v in zero_shot.items()}, **fusion_tensors},
                         extra_files={"metrics.json": spec.extra["metrics"]})
         self.classifier.load_state_dict(current)
 

@@ -28,9 +28,13 @@ def normalise(name: str) -> str:
 
 
 def declared_requirements() -> set[str]:
+    """What a user's install can bring: install_requires and the optional extras (``ray`` for the Ray
+    engine), not the test extra."""
     parser = configparser.ConfigParser()
     parser.read(ROOT / "setup.cfg")
     lines = parser["options"]["install_requires"].strip().splitlines()
+    lines += [line for extra, value in parser["options.extras_require"].items() if extra != "test"
+              for line in value.strip().splitlines()]
     return {normalise(re.split(r"[<>=!~;\[ ]", line.strip(), maxsplit=1)[0]) for line in lines if line.strip()}
 
 

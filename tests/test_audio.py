@@ -132,6 +132,7 @@ def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, syn
     from highlighter.events import events_document
     from highlighter.export import write_plot, write_scores
     from highlighter.model import read_spec
+    from highlighter.review.curves import read_scores
 
     trainer, result = fused
     block = read_spec(result.checkpoint).extra["fusion"]
@@ -155,6 +156,7 @@ def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, syn
     saved = np.load(write_scores(first, tmp_path / "s.npz"))
     assert len(saved["loudness_db"]) == len(saved["times"])
     assert "loudness_db" in first.scores and write_plot(first, tmp_path / "p.png").stat().st_size > 0
+    assert read_scores(write_scores(first, tmp_path / "s.csv"))[0].classes == first.classes  # loudness: no class
 
     mute = clip("mute.mp4", seconds=3, width=160, height=120)
     caplog.clear()

@@ -26,7 +26,7 @@ class CurvePanel:
 
 def read_scores(path: str | Path) -> list[CurvePanel]:
     """The curves of `highlight tag --scores`: ``.npz`` (times, probabilities, half, classes) or CSV
-    (half, time_s, one column per class)."""
+    (half, time_s, one column per class, and loudness_db where the audio was measured)."""
     path = Path(path)
     if not path.is_file():
         raise HighlighterError(f"{path}: no such scores file")
@@ -39,7 +39,7 @@ def read_scores(path: str | Path) -> list[CurvePanel]:
             import pandas as pd
 
             table = pd.read_csv(path)
-            classes = [c for c in table.columns if c not in ("half", "time_s")]
+            classes = [c for c in table.columns if c not in ("half", "time_s", "loudness_db")]
             times, probabilities = table["time_s"].to_numpy(float), table[classes].to_numpy(float)
             halves = table["half"].to_numpy(int)
     except (KeyError, ValueError, OSError) as exc:

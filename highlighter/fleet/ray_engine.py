@@ -18,6 +18,7 @@ sees the same batch as in the local engine, so the scores, and the files, are th
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from highlighter.fleet.run import Finisher, FleetSettings
 
 RAY_MISSING = "--engine ray needs Ray: pip install 'highlighter[ray]' (or pip install 'ray[data]>=2.40')"
+#: frame batches a decoding task holds at most (the sampler's read-ahead and the stream's buffer)
+DECODE_BATCHES_HELD = 4
 
 
 def import_ray() -> Any:
@@ -175,8 +178,10 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     if not parts:
         return
     context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.target_max_block_size = max(tag.batch_size * size * size * 3, 1 << 20)  # a block: about one batch
+    context.enable_progress_bars = context.print_on_execution_start = False  # highlighter shows its own
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    batch_bytes = tag.batch_size * size * size * 3
+    context.target_max_block_size = max(batch_bytes, 1 << 20)  # a block: about one batch
     cluster = ray.cluster_resources()
     gpus = int(cluster.get("GPU", 0))
     workers = tag.workers or max(gpus, 1)
@@ -186,9 +191,11 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     resources = dict(num_gpus=1) if gpus else dict(num_cpus=tag.worker_cpus)
     threads = None if gpus else max(1, round(tag.worker_cpus))
     stream = (ray.data.from_items(parts, override_num_blocks=len(parts))
-              .map_batches(decode_video, batch_size=1, num_cpus=1,
+              # a decoding task holds a few batches (its reservation also keeps decoding a stage of its own,
+              # not fused into the scoring actors, where decoding and scoring would take turns)
+              .map_batches(decode_video, batch_size=1, num_cpus=1, memory=DECODE_BATCHES_HELD * batch_bytes,
                            fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
-              .map_batches(ScoreBatches, batch_size=1, concurrency=workers,
+              .map_batches(ScoreBatches, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
                            fn_constructor_kwargs=dict(settings=tag, threads=threads), **resources))
     collector = Collector(jobs, halves, classes, model_info, settings, finisher)
     progress = settings.progress

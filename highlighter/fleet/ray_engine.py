@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from highlighter.audio.fusion import load_fusion
 from highlighter.errors import HighlighterError
 from highlighter.score import FrameScorer, ScoreCurves
 from highlighter.settings import TagSettings, VideoSettings
@@ -164,6 +165,9 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     tag = settings.tag
     if not ray.is_initialized():
         ray.init(address=tag.address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    if load_fusion(tag) is not None:  # the local engine fuses the crowd audio in Tagger.tag; this one cannot yet
+        raise HighlighterError(f"{tag.weights}: --engine ray does not fuse the crowd audio yet: add --audio off "
+                               "(frame scores only) or use --engine local")
     classifier, model_info = load_model(tag)  # name, digest and image size; the actors load their own
     size, classes = classifier.spec.image_size, list(classifier.spec.classes)
     del classifier

@@ -17,7 +17,7 @@ from highlighter.soccernet.games import half_videos
 from highlighter.errors import HighlighterError
 from highlighter.events import TagResult
 from highlighter.audio.features import read_cue
-from highlighter.audio.fusion import load_fusion
+from highlighter.audio.fusion import Fusion, load_fusion
 from highlighter.export import write_events, write_plot, write_scores
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
@@ -89,21 +89,14 @@ class Tagger:
         return cls(classifier, model_info, settings, video, smoother, progress)
 
     def _fused(self, videos: dict[int | None, Path], scoring: Callable[[], dict]) -> dict:
-        """``scoring()``'s curves, fused with each half's crowd cue where the checkpoint has a fusion and the
-        half usable audio (its loudness decoded in a thread meanwhile); ``--audio on`` requires both."""
+        """``scoring()``'s curves, fused with each half's crowd cue (see :func:`fuse_curves`), the loudness
+        decoded in a thread while the frames are scored."""
         if self.fusion is None:
             return scoring()
         with ThreadPoolExecutor(1) as pool:
-            cues = pool.submit(lambda: {half: read_cue(video, self.fusion.audio) for half, video in videos.items()})
+            cues = pool.submit(read_cues, self.fusion, videos)
             scored = scoring()
-            cues = cues.result()
-        missing = [str(videos[half]) for half, cue in cues.items() if cue is None]
-        if missing and self.settings.audio == "on":
-            raise HighlighterError(f"--audio on: no usable audio in {', '.join(missing)}")
-        return {half: curves if cues[half] is None else
-                dataclasses.replace(curves, probabilities=self.fusion.apply(curves.probabilities, curves.times, cues[half]),
-                                    loudness=cues[half].level_at(curves.times), fused=True)
-                for half, curves in scored.items()}
+            return fuse_curves(self.fusion, self.settings.audio, videos, scored, cues.result())
 
     def tag(self, source: Path, videos: dict[int | None, Path]) -> TagResult:
         """Events of one input (a video, or a game's halves, decoded at the same time where the machine
@@ -119,6 +112,23 @@ class Tagger:
                  for jump in sampler.discontinuities]
         return tag_result(source, list(scored.items()), duration, jumps, self.video.fps, self.model_info,
                           self.smoother, time.perf_counter() - started)
+
+
+def read_cues(fusion: Fusion, videos: dict[int | None, Path]) -> dict:
+    """Each half's crowd cue as the fusion was measured (None where a half has no usable audio)."""
+    return {half: read_cue(video, fusion.audio) for half, video in videos.items()}
+
+
+def fuse_curves(fusion: Fusion, audio: str, videos: dict[int | None, Path], scored: dict, cues: dict) -> dict:
+    """Each half's frame curves fused with its crowd cue where it has one; ``audio`` ``on`` makes a half
+    without usable audio an error. Every engine fuses here, so their outputs agree."""
+    missing = [str(videos[half]) for half, cue in cues.items() if cue is None]
+    if missing and audio == "on":
+        raise HighlighterError(f"--audio on: no usable audio in {', '.join(missing)}")
+    return {half: curves if cues[half] is None else
+            dataclasses.replace(curves, probabilities=fusion.apply(curves.probabilities, curves.times, cues[half]),
+                                loudness=cues[half].level_at(curves.times), fused=True)
+            for half, curves in scored.items()}
 
 
 def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], duration_s: float, jumps: list[dict],

@@ -123,3 +123,21 @@ def test_ray_engine_without_ray_is_one_line_saying_how_to_install_it(trained, ha
     assert outcome.returncode == 1
     assert outcome.stderr.strip().splitlines() == [
         "Error: --engine ray needs Ray: pip install 'highlighter[ray]' (or pip install 'ray[data]>=2.40')"]
+
+
+def test_ray_engine_fuses_the_crowd_audio_as_the_local_engine_does(synth_root, ray_local, tmp_path):
+    """A checkpoint with the audio fusion: the Ray engine's driver fuses each input's cue as Tagger.tag
+    does, so both engines write the same events and say the audio was used."""
+    from highlighter.training.loop import Trainer
+    from tests.conftest import VIDEO, config
+
+    result = Trainer(config(synth_root, tmp_path, epochs=2, fusion=True), VIDEO).run()
+    game = next(p.parent for p in sorted(synth_root.rglob("Labels-v2.json")))
+    common = ("--weights", result.checkpoint, "--audio", "on", "-q")
+    for engine in ("local", "ray"):
+        code, output = tag(game, "-o", tmp_path / f"{engine}.events.json", "--engine", engine, *common)
+        assert code == 0, output
+    local, remote = (json.loads((tmp_path / f"{e}.events.json").read_text()) for e in ("local", "ray"))
+    for document in (local, remote):
+        document.pop("timing")
+    assert remote == local and local["audio"] == {"used": True}

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from highlighter.audio.fusion import load_fusion
+from highlighter.audio.fusion import Fusion, load_fusion
 from highlighter.errors import HighlighterError
 from highlighter.score import FrameScorer, ScoreCurves
 from highlighter.settings import TagSettings, VideoSettings
-from highlighter.tagging import expand_inputs, failure_message, load_model, model_dtype, tag_result
+from highlighter.tagging import (expand_inputs, failure_message, fuse_curves, load_model, model_dtype, read_cues,
+                                 tag_result)
 
 if TYPE_CHECKING:
     from highlighter.fleet.jobs import Job
@@ -112,9 +113,9 @@ class Collector:
     input once all batches of all its videos are in."""
 
     def __init__(self, jobs: list[Job], halves: dict[int, dict[int | None, Path]], classes: list[str],
-                 model_info: dict, settings: FleetSettings, finisher: Finisher) -> None:
+                 model_info: dict, settings: FleetSettings, finisher: Finisher, fusion: Fusion | None) -> None:
         self.jobs, self.halves, self.classes, self.model_info = jobs, halves, classes, model_info
-        self.settings, self.finisher = settings, finisher
+        self.settings, self.finisher, self.fusion = settings, finisher, fusion
         self.batches: dict[tuple[int, int], dict[int, tuple[np.ndarray, np.ndarray]]] = defaultdict(dict)
         self.ends: dict[tuple[int, int], dict] = {}
         self.finished: set[int] = set()
@@ -148,6 +149,15 @@ class Collector:
                                              np.concatenate([p for _, p in parts]))))
             jumps += [{"half": half, **jump} for jump in self.ends[key, half or 0]["jumps"]]
         ends = [self.ends[key, half or 0] for half in self.halves[key]]
+        if self.fusion is not None:  # the crowd cue, on the driver as the local engine does it (its pass is cheap)
+            videos = self.halves[key]
+            try:
+                fused = fuse_curves(self.fusion, self.settings.tag.audio, videos, dict(curves),
+                                    read_cues(self.fusion, videos))
+            except Exception as exc:  # --audio on without audio fails this input alone
+                self.finisher.failed(self.jobs[key], exc)
+                return
+            curves = list(fused.items())
         source = expand_inputs([self.jobs[key].path])[0][0]
         result = tag_result(source, curves, sum(e["duration_s"] for e in ends), jumps, self.settings.video.fps,
                             self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends))
@@ -165,9 +175,6 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     tag = settings.tag
     if not ray.is_initialized():
         ray.init(address=tag.address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    if load_fusion(tag) is not None:  # the local engine fuses the crowd audio in Tagger.tag; this one cannot yet
-        raise HighlighterError(f"{tag.weights}: --engine ray does not fuse the crowd audio yet: add --audio off "
-                               "(frame scores only) or use --engine local")
     classifier, model_info = load_model(tag)  # name, digest and image size; the actors load their own
     size, classes = classifier.spec.image_size, list(classifier.spec.classes)
     del classifier
@@ -201,7 +208,7 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
                            fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
               .map_batches(ScoreBatches, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
                            fn_constructor_kwargs=dict(settings=tag, threads=threads), **resources))
-    collector = Collector(jobs, halves, classes, model_info, settings, finisher)
+    collector = Collector(jobs, halves, classes, model_info, settings, finisher, load_fusion(tag))
     progress = settings.progress
     task = progress.add_task(f"tag {len(halves)} inputs on Ray", total=len(halves)) if progress else None
     for row in stream.iter_rows():

@@ -367,12 +367,9 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
                    worker_cpus=worker_cpus)
     if nms is not None:
         options["nms_s"] = {"default": nms}
-    review = None
-    if report:
-        sections = configured(("video", "report"), config_file())
-        review = ReviewSettings.from_settings(sections["report"], sections["video"])
     paths = collect_inputs(list(videos), inputs_file)
-    sections = configured(("video", "smoother", "tag"), config_file(), options, none_means_unset=False)
+    sections = configured(("video", "smoother", "tag", "report"), config_file(), options, none_means_unset=False)
+    review = ReviewSettings.from_settings(sections["report"], sections["video"]) if report else None
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
         settings = FleetSettings(sections["video"], sections["smoother"], sections["tag"], progress)
 

@@ -283,12 +283,12 @@ def load_settings(user_file: str | Path | None = None) -> Settings:
     """The shipped settings with ``user_file`` (if given) laid over them, checked against the schema."""
     shipped = config_dir() / DEFAULTS_NAME
     data = read_yaml(shipped)
-    build(Settings, data, str(shipped))
-    if user_file is not None:
-        overlay = read_yaml(user_file)
-        build(Settings, overlay, str(user_file), partial=True)
-        data = merge(data, overlay)
-    return build(Settings, data, str(user_file or shipped))
+    settings = build(Settings, data, str(shipped))
+    if user_file is None:
+        return settings
+    overlay = read_yaml(user_file)
+    build(Settings, overlay, str(user_file), partial=True)
+    return build(Settings, merge(data, overlay), str(user_file))
 
 
 @functools.lru_cache(maxsize=1)
@@ -303,16 +303,9 @@ def default_map(settings: Settings) -> dict[str, dict[str, Any]]:
     for command, sections in COMMAND_SECTIONS.items():
         values: dict[str, Any] = {}
         for section in sections:
-            part = getattr(settings, section)
-            values.update(part if isinstance(part, dict) else dataclasses.asdict(part))
+            values.update(dataclasses.asdict(getattr(settings, section)))
         table[command] = values
     return table
 
 
-def with_overrides(section: Any, **overrides: Any) -> Any:
-    """``section`` with the ``overrides`` that are not None (an option the user gave) replaced."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    return dataclasses.replace(section, **given) if given else section
-
-
-__all__ = ["Settings", "load_settings", "default_map", "with_overrides", "choices", "COMMAND_SECTIONS"]
+__all__ = ["Settings", "load_settings", "default_map", "choices", "COMMAND_SECTIONS"]

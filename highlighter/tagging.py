@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -146,17 +147,21 @@ OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": f"/{
 def output_names(sources: list[Path]) -> dict[Path, str]:
     """A distinct file name stem per input: its own name, or, where two inputs share it (``a/match.mkv``,
     ``b/match.mkv``), as many parent folder names as it takes, joined by ``__`` (``a__match``)."""
-    def stem(path: Path, depth: int) -> str:
-        parents = path.absolute().parent.parts[1:]
-        return "__".join([*parents[len(parents) - depth:], path.name if path.is_dir() else path.stem])
+    split = {path: (path.absolute().parent.parts[1:], path.name if path.is_dir() else path.stem) for path in sources}
 
+    def stem(path: Path, depth: int) -> str:
+        parents, leaf = split[path]
+        return "__".join([*parents[len(parents) - depth:], leaf])
+
+    distinct = list({path.absolute(): path for path in sources}.values())  # the same input twice is one input
     names: dict[Path, str] = {}
-    for source in sources:
-        others = [other for other in sources if other.absolute() != source.absolute()]
-        depth = 0
-        while any(stem(other, depth) == stem(source, depth) for other in others) and depth < len(source.parts):
-            depth += 1
-        names[source] = stem(source, depth)
+    depth = 0
+    while any(source not in names for source in sources):  # one count of stems per depth: linear, not quadratic
+        counts = Counter(stem(path, depth) for path in distinct)
+        for source in sources:
+            if source not in names and (counts[stem(source, depth)] == 1 or depth >= len(source.parts)):
+                names[source] = stem(source, depth)
+        depth += 1
     return names
 
 

@@ -234,7 +234,7 @@ class Trainer:
         """One pass over the train games; returns the mean loss (over every rank) and images per second."""
         config = self.config
         started = time.perf_counter()
-        torch.manual_seed(config.seed * 1000 + epoch)  # augmentation draws: the same after --resume
+        torch.manual_seed(config.seed * 1000 + epoch)  # other draws of the step (dropout): the same after --resume
         start_epoch(loader, config.seed, epoch)
         model.train()
         tracker = Tracker(self.progress if self.rank.leads else None, f"epoch {epoch + 1} ({stage})",

@@ -269,7 +269,15 @@ class Trainer:
         return float(total) / max(float(counts), 1.0), seen / (time.perf_counter() - started)
 
     def run(self) -> TrainResult:
-        """Train, keep the best epoch, apply WiSE-FT, score on test, save."""
+        """Train, keep the best epoch, apply WiSE-FT, score on test, save; under torchrun, leave the process
+        group at the end (its threads left running abort the process at exit, now and then)."""
+        try:
+            return self._run()
+        finally:
+            if self.rank.world > 1 and torch.distributed.is_initialized():
+                torch.distributed.destroy_process_group()
+
+    def _run(self) -> TrainResult:
         config = self.config
         self._build()
         splits = self.data.splits

@@ -112,6 +112,38 @@ def test_synthetic_crowd_roars_without_any_event():
     assert ((levels[1:] > -30 + 6) & (levels[:-1] <= -30 + 6)).sum() >= 3
 
 
+def test_each_class_keeps_the_penalty_its_val_score_chooses():
+    """The val score picks a penalty per class: goal the smallest (its fitted row is kept), card the frame
+    model (its row stays zero), substitution without val ground truth the frame model too."""
+    from highlighter.audio.fusion import FusionHalf, fit_fusion
+
+    rng = np.random.default_rng(3)
+    classes = ["background", "goal", "card", "substitution"]
+    halves = []
+    for half in (1, 2):
+        times = np.arange(300.0)
+        levels = rng.normal(-30, 1, 300)
+        targets = np.zeros((300, 4), np.float32)
+        for start in (60, 200):
+            levels[start:start + 8] += 12  # a roar where the goal is
+            targets[start - 2:start + 6, 1] = 1
+        targets[120:128, 2] = 1
+        targets[250:258, 3] = 1
+        probabilities = rng.dirichlet(np.ones(4), 300)
+        halves.append(FusionHalf(times, probabilities, AudioCue(levels), targets, "game", half))
+
+    def score(candidate) -> dict[str, float]:  # goal likes big weights, card likes none
+        size = float(np.abs(candidate.weight[1]).sum())
+        return {"goal": size, "card": -float(np.abs(candidate.weight[2]).sum())}
+
+    fusion = fit_fusion(classes, halves, AUDIO, score)
+    assert fusion.info["l2"] == {"goal": min(AUDIO.l2), "card": None, "substitution": None}
+    assert np.abs(fusion.weight[1]).sum() > 0 and not fusion.weight[2].any() and not fusion.weight[3].any()
+    fused = fusion.apply(halves[0].probabilities, halves[0].times, halves[0].cue)
+    assert np.allclose(fused[:, 2:], halves[0].probabilities[:, 2:], atol=1e-5)  # frame scores kept
+    assert fused[60:68, 1].mean() > halves[0].probabilities[60:68, 1].mean()  # the roar raises the goal
+
+
 @pytest.fixture(scope="module")
 def fused(synth_root, tmp_path_factory):
     """(trainer, result) of a short run of the tiny model that also fits the audio fusion."""
@@ -136,7 +168,8 @@ def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, syn
 
     trainer, result = fused
     block = read_spec(result.checkpoint).extra["fusion"]
-    assert block["format"] == FORMAT and block["l2"] in AUDIO.l2 + [None] and block["train_halves"] > 0
+    assert block["format"] == FORMAT and block["train_halves"] > 0
+    assert set(block["l2"]) == {"goal", "card", "substitution"} and set(block["l2"].values()) <= {*AUDIO.l2, None}
     assert set(block["val_average_map"]) == {"inf", *map(str, AUDIO.l2)}  # the frame model is a candidate
     copy = shutil.copytree(result.checkpoint, tmp_path / "copy")
     game = synth_root / trainer.data_summary["test"]["game_list"][0]

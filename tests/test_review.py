@@ -171,6 +171,39 @@ def test_scores_file_draws_the_curves_and_a_different_video_is_refused_for_thumb
     assert "<figure" not in (tmp_path / "other.html").read_text()
 
 
+def test_the_crowd_loudness_is_drawn_under_the_curves(match, browser, tmp_path):
+    """A scores file with the match audio's loudness: a grey line behind the curves, quiet to loud over
+    the chart's height, its dB range named; the screenshot shows it."""
+    times = np.arange(60.0)
+    probabilities = np.full((60, 4), 0.1)
+    loudness = np.full(60, -40.0)
+    loudness[30:36] = -22.0  # a roar
+    np.savez(tmp_path / "scores.npz", times=times, probabilities=probabilities, half=np.zeros(60, int),
+             classes=np.array(["background", "goal", "card", "substitution"]), source=np.array("match.mp4"),
+             loudness_db=loudness)
+    page = tmp_path / "loud.html"
+    assert run("report", match, "-o", page, "--scores", tmp_path / "scores.npz", "-q").exit_code == 0
+    check_page(browser, page, tmp_path, len(EVENTS))
+    line = browser.evaluate("""(function () { var l = document.querySelector('svg polyline.loudness');
+      var b = l.getBoundingClientRect(), c = l.closest('svg').getBoundingClientRect();
+      return {w: b.width / c.width, h: b.height / c.height, stroke: getComputedStyle(l).stroke,
+              label: document.querySelector('svg .loudness-axis').textContent,
+              legend: document.querySelector('.legend').innerText}; })()""")
+    assert line["w"] > 0.9 and line["h"] > 0.5 and line["stroke"] == "rgb(184, 192, 204)"
+    assert line["label"] == "loudness -40 to -22 dB" and "crowd loudness" in line["legend"]
+    shot = cv2.imread(str(tmp_path / "loud.png"))
+    grey = np.all(np.abs(shot.astype(int) - (204, 192, 184)) <= 6, axis=2)  # BGR of the line's colour
+    assert grey.sum() > 300  # the line is on screen
+    html = page.read_text()
+    assert html.count('<polyline class="loudness"') == 1 and html.count('<polyline class="curve"') == 3
+    no_audio = tmp_path / "quiet.npz"
+    np.savez(no_audio, times=times, probabilities=probabilities, half=np.zeros(60, int), loudness_db=np.full(60, np.nan),
+             classes=np.array(["background", "goal", "card", "substitution"]), source=np.array("match.mp4"))
+    assert run("report", match, "-o", tmp_path / "q.html", "--scores", no_audio, "-q").exit_code == 0
+    quiet = (tmp_path / "q.html").read_text()
+    assert '<polyline class="loudness"' not in quiet and "crowd loudness" not in quiet
+
+
 def test_events_documents_of_every_tag_format(match, tmp_path):
     csv = tmp_path / "match.events.csv"
     csv.write_text("label,time_s,timecode,start_s,end_s,confidence,half\ngoal,12.0,00:00:12.0,10,15,0.9,\n")

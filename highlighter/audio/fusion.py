@@ -66,7 +66,7 @@ class Fusion:
     std: np.ndarray
     weight: np.ndarray  # (C, F); the background row unused
     bias: np.ndarray  # (C,)
-    info: dict  # the chosen penalty, the val scores of each, the halves fit on
+    info: dict  # each class's chosen penalty, the val scores of each candidate, the halves fit on
 
     def apply(self, probabilities: np.ndarray, times: np.ndarray, cue: AudioCue) -> np.ndarray:
         """Fused (N, C) probabilities: each class's column from its regression; background is what the
@@ -134,10 +134,11 @@ class FusionHalf:
 
 
 def fit_fusion(classes: list[str], train: list[FusionHalf], audio: AudioSettings,
-               score: Callable[[Fusion], float] | None = None) -> Fusion:
-    """Fit each class's regression on the train halves for every penalty in ``audio.l2`` and keep the
-    candidate ``score`` (the val games' average-mAP) rates best; the frame model itself (an infinite
-    penalty) is a candidate and wins ties. Without ``score``, the smallest penalty."""
+               score: Callable[[Fusion], dict[str, float]] | None = None) -> Fusion:
+    """Fit each class's regression on the train halves for every penalty in ``audio.l2``; for each class
+    keep the penalty whose fusion ``score`` (the val games' average-mAP per class) rates best. The frame
+    model itself (an infinite penalty) is a candidate and wins ties, so a class the crowd does not help
+    (or that the val games do not hold) keeps its frame scores. Without ``score``, the smallest penalty."""
     count = input_count(audio)
     mean, std = np.zeros((len(classes), count)), np.ones((len(classes), count))
     columns = [c for c, cls in enumerate(classes) if cls != BACKGROUND]
@@ -153,15 +154,22 @@ def fit_fusion(classes: list[str], train: list[FusionHalf], audio: AudioSettings
         for column, (x, y) in data.items():
             weight[column], bias[column] = _fit_class((x - mean[column]) / std[column], x[:, 0], y, l2)
         candidates[l2] = Fusion(classes, audio, mean, std, weight, bias, {})
-    if score is None:
-        chosen, scores = min(audio.l2), {}
-    else:
-        scores = {l2: score(candidate) for l2, candidate in candidates.items()}
-        chosen = max(scores, key=lambda l2: (scores[l2], l2))  # ties: the larger penalty
-    fusion = candidates[chosen]
-    fusion.info = {"l2": chosen if np.isfinite(chosen) else None, "val_average_map": {str(k): v for k, v in scores.items()},
-                   "train_halves": len(train)}
-    return fusion
+    scores = {l2: score(candidate) for l2, candidate in candidates.items()} if score else {}
+    chosen = {}
+    for column in columns:
+        cls = classes[column]
+        if score is None:
+            chosen[cls] = min(audio.l2)
+        else:  # ties (and a class without val ground truth): the larger penalty
+            chosen[cls] = max(scores, key=lambda l2: (scores[l2].get(cls, -1.0), l2))
+    weight, bias = np.zeros((len(classes), count)), np.zeros(len(classes))
+    for column in columns:
+        weight[column] = candidates[chosen[classes[column]]].weight[column]
+        bias[column] = candidates[chosen[classes[column]]].bias[column]
+    return Fusion(classes, audio, mean, std, weight, bias, {
+        "l2": {cls: l2 if np.isfinite(l2) else None for cls, l2 in chosen.items()},
+        "val_average_map": {str(l2): per_class for l2, per_class in scores.items()},
+        "train_halves": len(train)})
 
 
 def load_fusion(settings: TagSettings) -> Fusion | None:

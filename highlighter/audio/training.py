@@ -62,8 +62,10 @@ def game_halves(folder: Path, scorer: FrameScorer, label_map: LabelMap, config: 
     return halves
 
 
-def average_map_of(fusion: Fusion, halves: list[FusionHalf], label_map: LabelMap, smoother: SmootherSettings) -> float:
-    """Loose average-mAP of the events ``smoother`` finds in the fused scores of ``halves``."""
+def average_map_of(fusion: Fusion, halves: list[FusionHalf], label_map: LabelMap,
+                   smoother: SmootherSettings) -> dict[str, float]:
+    """Loose average-mAP per class of the events ``smoother`` finds in the fused scores of ``halves``
+    (classes without ground truth there are left out)."""
     truth: dict[str, list] = {}
     predicted: dict[str, list] = {}
     for h in halves:
@@ -71,14 +73,14 @@ def average_map_of(fusion: Fusion, halves: list[FusionHalf], label_map: LabelMap
             truth[h.game], predicted[h.game] = read_labels(Path(h.game) / LABELS_FILE), []
         fused = fusion.apply(h.probabilities, h.times, h.cue)
         predicted[h.game] += soccernet_spots(find_events(h.times, fused, fusion.classes, smoother, h.half))
-    return average_map(truth, predicted, label_map, "loose").average_map
+    return average_map(truth, predicted, label_map, "loose").per_class
 
 
 def fit_on_games(classifier: HighlightClassifier, splits: dict[str, list[str]], label_map: LabelMap,
                  config: TrainSettings, video: VideoSettings, audio: AudioSettings, smoother: SmootherSettings,
                  device: torch.device, progress: Progress | None = None) -> Fusion | None:
     """The fusion fit on the train games' halves with audio, the val games' loose average-mAP (events as
-    ``smoother`` finds them) choosing its penalty; or None with a one-line note where no train game has a
+    ``smoother`` finds them) choosing each class's penalty; or None with a one-line note where no train game has a
     half video with audio."""
     scorer = FrameScorer(classifier, device, "fp32")
     wanted = {name: split for split in ("train", "val") for name in splits.get(split, [])}

@@ -22,6 +22,7 @@ class CurvePanel:
     times: np.ndarray
     probabilities: np.ndarray  # (N, C)
     classes: list[str]
+    loudness: np.ndarray | None = None  # (N,) dB of the match audio, where it was measured
 
 
 def read_scores(path: str | Path) -> list[CurvePanel]:
@@ -35,6 +36,7 @@ def read_scores(path: str | Path) -> list[CurvePanel]:
             with np.load(path) as data:
                 times, probabilities = data["times"], data["probabilities"]
                 halves, classes = data["half"], [str(c) for c in data["classes"]]
+                loudness = data["loudness_db"] if "loudness_db" in data else None
         else:
             import pandas as pd
 
@@ -42,15 +44,21 @@ def read_scores(path: str | Path) -> list[CurvePanel]:
             classes = [c for c in table.columns if c not in ("half", "time_s", "loudness_db")]
             times, probabilities = table["time_s"].to_numpy(float), table[classes].to_numpy(float)
             halves = table["half"].to_numpy(int)
+            loudness = table["loudness_db"].to_numpy(float) if "loudness_db" in table else None
     except (KeyError, ValueError, OSError) as exc:
         raise HighlighterError(f"{path}: not a scores file of `highlight tag --scores` ({exc})") from None
-    return [CurvePanel(int(h) or None, times[halves == h], probabilities[halves == h], classes)
-            for h in np.unique(halves)]
+    return [CurvePanel(int(h) or None, times[halves == h], probabilities[halves == h], classes,
+                       _measured(None if loudness is None else loudness[halves == h])) for h in np.unique(halves)]
+
+
+def _measured(loudness: np.ndarray | None) -> np.ndarray | None:
+    """``loudness`` where any of it was measured (a half without audio is all NaN in a scores file)."""
+    return loudness if loudness is not None and np.isfinite(loudness).any() else None
 
 
 def panels_from_tag(curves: list) -> list[CurvePanel]:
     """Panels from a tag run's in-memory ``(half, ScoreCurves)`` pairs."""
-    return [CurvePanel(half, c.times, c.probabilities, list(c.classes)) for half, c in curves]
+    return [CurvePanel(half, c.times, c.probabilities, list(c.classes), c.loudness) for half, c in curves]
 
 
 def _decimate(times: np.ndarray, values: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +74,24 @@ def _decimate(times: np.ndarray, values: np.ndarray, columns: int) -> tuple[np.n
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 1000, 170, 38, 12, 14, 24
 
 
+def _loudness_line(panel: CurvePanel, x, top: float, height: float) -> str:
+    """The crowd's loudness as a grey line behind the curves, its quietest to loudest second spanning the
+    chart's height, with its range in dB at the right."""
+    finite = np.isfinite(panel.loudness)
+    times, levels = panel.times[finite], panel.loudness[finite]
+    low, high = float(levels.min()), float(levels.max())
+    times, levels = _decimate(times, levels, int(WIDTH - LEFT - RIGHT))
+    scale = (levels - low) / max(high - low, 1e-6)
+    points = " ".join(f"{x(t):.1f},{top + height * (1 - v):.1f}" for t, v in zip(times, scale))
+    return (f'<polyline class="loudness" points="{points}"><title>crowd loudness {low:.0f} to {high:.0f} dB'
+            f'</title></polyline><text class="axis loudness-axis" x="{WIDTH - RIGHT}" y="{top - 3:.1f}" '
+            f'text-anchor="end">loudness {low:.0f} to {high:.0f} dB</text>')
+
+
 def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], classes: list[str],
               panel: CurvePanel | None) -> str:
-    """One inline SVG chart: probability (0-1) over the video's minutes, curves if known, events as
-    markers at their confidence that link to their table rows (``#ev-N``)."""
+    """One inline SVG chart: probability (0-1) over the video's minutes, the crowd's loudness and the
+    curves if known, events as markers at their confidence that link to their table rows (``#ev-N``)."""
     span = max(duration_s, 1.0)
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -89,6 +111,8 @@ def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], cl
         anchor = "start" if tick == 0 else "end" if x(tick) > WIDTH - RIGHT - 20 else "middle"
         parts.append(f'<line class="tick" x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM + 4}"/>'
                      f'<text class="axis" x="{x(tick):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">{clock(tick)}</text>')
+    if panel is not None and panel.loudness is not None:
+        parts.append(_loudness_line(panel, x, TOP, inner_h))
     if panel is not None and len(panel.times):
         for column, cls in enumerate(panel.classes):
             if cls == BACKGROUND:

@@ -64,7 +64,7 @@ def render_page(content: PageContent) -> str:
         "subtitle": e(_subtitle(content)),
         "warnings": _warnings(content.warnings),
         "cards": _cards(content),
-        "legend": _legend(document),
+        "legend": _legend(content),
         "curves": _curves(content),
         "chips": _chips(document),
         "event_count": e(f"{len(document.events)} events"),
@@ -142,10 +142,14 @@ def _cards(content: PageContent) -> str:
     return _card("Match", match) + _card("Model", model_rows) + _card("Timing", timing_rows) + events_card
 
 
-def _legend(document: EventsDocument) -> str:
+def _legend(content: PageContent) -> str:
+    document = content.document
+    loudness = any(p.loudness is not None for p in content.panels)
     return '<div class="legend">' + "".join(
         f'<span style="--c:{class_colour(c, document.classes)}">{e(c)}</span>' for c in document.highlight_classes
-    ) + "<span style=\"--c:#94a3b8\">events: dots at their confidence</span></div>"
+    ) + "<span style=\"--c:#94a3b8\">events: dots at their confidence</span>" + (
+        '<span class="loud" style="--c:#b8c0cc">crowd loudness (scaled to the chart)</span>' if loudness else ""
+    ) + "</div>"
 
 
 def _halves(content: PageContent) -> list[int | None]:

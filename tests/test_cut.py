@@ -121,7 +121,6 @@ def test_reel_is_frame_accurate_with_audio_in_sync(single, tmp_path):
     assert abs(durations["a"] - durations["v"]) <= 0.05
     # each segment starts on the frame shown at its window's start, and runs frame by frame
     _, _, numbers = sample(out, fps=FPS, size=64)
-    firsts = []
     at = 0
     for window in windows:
         first, end = window.frames(FPS)  # the frame on screen at the start, to the one just before the end

@@ -141,3 +141,58 @@ def test_ray_engine_fuses_the_crowd_audio_as_the_local_engine_does(synth_root, r
     for document in (local, remote):
         document.pop("timing")
     assert remote == local and local["audio"] == {"used": True}
+
+
+class WorkerKiller:
+    """Kills, once each, the first Ray worker process seen running a task whose title names each of
+    ``targets`` (Ray titles a busy worker ``ray::<task>``), after it has run ``after_s`` seconds."""
+
+    def __init__(self, targets: tuple[str, ...], after_s: float = 0.2) -> None:
+        import threading
+
+        self.targets, self.after_s, self.killed = targets, after_s, {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        import time
+
+        import psutil
+
+        seen: dict[int, float] = {}
+        while not self.stop.is_set() and len(self.killed) < len(self.targets):
+            for process in psutil.process_iter(["pid", "cmdline"]):
+                title = " ".join(process.info["cmdline"] or [])
+                target = next((t for t in self.targets if t in title and t not in self.killed), None)
+                if target is None or not title.startswith("ray::"):
+                    continue
+                first = seen.setdefault(process.pid, time.monotonic())
+                if time.monotonic() - first >= self.after_s:
+                    process.kill()
+                    self.killed[target] = title
+            time.sleep(0.01)
+
+    def __enter__(self) -> "WorkerKiller":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def test_ray_workers_killed_mid_input_are_retried_and_the_run_completes(trained, halves, ray_local, tmp_path):
+    """SIGKILL a decoding task's worker and a scoring actor's while they work: Ray runs the task again and
+    restarts the actor, the driver keeps each frame once, and every input ends done with the events the
+    local engine writes."""
+    _, result = trained
+    common = ["--weights", result.checkpoint, "-q"]
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    assert tag(*halves, "-o", local, "--engine", "local", *common) == (0, "")
+    with WorkerKiller(("decode_video", "ScoreBatches")) as killer:
+        code, output = tag(*halves, "-o", remote, "--engine", "ray", "--workers", "1", *common)
+    assert set(killer.killed) == {"decode_video", "ScoreBatches"}, killer.killed
+    assert code == 0, output
+    assert [r["status"] for r in manifest(remote).values()] == ["done"] * 4
+    for path in sorted(local.glob("*.events.json")):
+        assert without_timing(path) == without_timing(remote / path.name)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -13,13 +12,11 @@ from typing import Callable
 import torch
 from rich.progress import Progress
 
-from highlighter.soccernet.files import PREDICTIONS_FILE
 from highlighter.soccernet.games import half_videos
 from highlighter.errors import HighlighterError
 from highlighter.events import TagResult
 from highlighter.audio.features import read_cue
 from highlighter.audio.fusion import Fusion, load_fusion
-from highlighter.export import write_events, write_plot, write_scores
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
 from highlighter.score import FrameScorer, ScoreCurves, score_videos
@@ -139,64 +136,3 @@ def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], durat
     events = [event for half, c in curves for event in find_events(c.times, c.probabilities, c.classes, smoother, half)]
     classes = curves[0][1].classes
     return TagResult(str(source), duration_s, fps, model_info, classes, events, curves, wall_s, discontinuities=jumps)
-
-
-OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": f"/{PREDICTIONS_FILE}"}
-
-
-def output_names(sources: list[Path]) -> dict[Path, str]:
-    """A distinct file name stem per input: its own name, or, where two inputs share it (``a/match.mkv``,
-    ``b/match.mkv``), as many parent folder names as it takes, joined by ``__`` (``a__match``)."""
-    split = {path: (path.absolute().parent.parts[1:], path.name if path.is_dir() else path.stem) for path in sources}
-
-    def stem(path: Path, depth: int) -> str:
-        parents, leaf = split[path]
-        return "__".join([*parents[len(parents) - depth:], leaf])
-
-    distinct = list({path.absolute(): path for path in sources}.values())  # the same input twice is one input
-    names: dict[Path, str] = {}
-    depth = 0
-    while any(source not in names for source in sources):  # one count of stems per depth: linear, not quadratic
-        counts = Counter(stem(path, depth) for path in distinct)
-        for source in sources:
-            if source not in names and (counts[stem(source, depth)] == 1 or depth >= len(source.parts)):
-                names[source] = stem(source, depth)
-        depth += 1
-    return names
-
-
-def output_paths(name: str, out: Path | None, single: bool, fmt: str, scores: Path | None,
-                 plot: Path | None) -> tuple[Path, Path | None, Path | None]:
-    """Where one input's events, scores and plot go: the given files for a single input (unless ``out``
-    is a folder), else ``OUT/<name>.events.json`` (``OUT/<name>/results_spotting.json`` for SoccerNet)
-    with ``OUT/<name>.scores.npz`` and ``OUT/<name>.plot.png`` beside it."""
-    if single and out is not None and not out.is_dir():
-        return out, scores, plot
-    folder = out or Path(".")
-    events = Path(f"{folder / name}{OUTPUT_SUFFIX[fmt]}")
-    return (events, scores and folder / f"{name}.scores{scores.suffix or '.npz'}",
-            plot and folder / f"{name}.plot.png")
-
-
-def failure_message(path: Path, exc: Exception) -> str:
-    """One line for an input that failed: the library's own message, or the OS error and its file."""
-    if isinstance(exc, HighlighterError):
-        return str(exc)
-    if isinstance(exc, OSError):
-        return f"{path}: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
-    return f"{path}: {type(exc).__name__}: {exc}"
-
-
-def write_outputs(result: TagResult, events: Path, fmt: str, scores: Path | None = None, plot: Path | None = None,
-                  report=None, progress: Progress | None = None) -> None:
-    """Write one input's events file (in ``fmt``) and, where given, its scores, plot and review page
-    (``report``: ``highlighter.review.ReviewSettings``; ``NAME.report.html`` beside the events file)."""
-    write_events(result, events, fmt)
-    if scores:
-        write_scores(result, scores)
-    if plot:
-        write_plot(result, plot)
-    if report is not None:
-        from highlighter.review.build import report_for_result
-
-        report_for_result(result, events, report, progress)

@@ -3,14 +3,70 @@
 from __future__ import annotations
 
 import glob
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.progress import Progress
+
 from highlighter.errors import HighlighterError
 from highlighter.events import TagResult
-from highlighter.tagging import output_names, output_paths, write_outputs
+from highlighter.export import write_events, write_plot, write_scores
+from highlighter.soccernet.files import PREDICTIONS_FILE
 
 GLOB_CHARACTERS = "*?["
+
+
+OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": f"/{PREDICTIONS_FILE}"}
+
+
+def output_names(sources: list[Path]) -> dict[Path, str]:
+    """A distinct file name stem per input: its own name, or, where two inputs share it (``a/match.mkv``,
+    ``b/match.mkv``), as many parent folder names as it takes, joined by ``__`` (``a__match``)."""
+    split = {path: (path.absolute().parent.parts[1:], path.name if path.is_dir() else path.stem) for path in sources}
+
+    def stem(path: Path, depth: int) -> str:
+        parents, leaf = split[path]
+        return "__".join([*parents[len(parents) - depth:], leaf])
+
+    distinct = list({path.absolute(): path for path in sources}.values())  # the same input twice is one input
+    names: dict[Path, str] = {}
+    depth = 0
+    while any(source not in names for source in sources):  # one count of stems per depth: linear, not quadratic
+        counts = Counter(stem(path, depth) for path in distinct)
+        for source in sources:
+            if source not in names and (counts[stem(source, depth)] == 1 or depth >= len(source.parts)):
+                names[source] = stem(source, depth)
+        depth += 1
+    return names
+
+
+def output_paths(name: str, out: Path | None, single: bool, fmt: str, scores: Path | None,
+                 plot: Path | None) -> tuple[Path, Path | None, Path | None]:
+    """Where one input's events, scores and plot go: the given files for a single input (unless ``out``
+    is a folder), else ``OUT/<name>.events.json`` (``OUT/<name>/results_spotting.json`` for SoccerNet)
+    with ``OUT/<name>.scores.npz`` and ``OUT/<name>.plot.png`` beside it."""
+    if single and out is not None and not out.is_dir():
+        return out, scores, plot
+    folder = out or Path(".")
+    events = Path(f"{folder / name}{OUTPUT_SUFFIX[fmt]}")
+    return (events, scores and folder / f"{name}.scores{scores.suffix or '.npz'}",
+            plot and folder / f"{name}.plot.png")
+
+
+def write_outputs(result: TagResult, events: Path, fmt: str, scores: Path | None = None, plot: Path | None = None,
+                  report=None, progress: Progress | None = None) -> None:
+    """Write one input's events file (in ``fmt``) and, where given, its scores, plot and review page
+    (``report``: ``highlighter.review.ReviewSettings``; ``NAME.report.html`` beside the events file)."""
+    write_events(result, events, fmt)
+    if scores:
+        write_scores(result, scores)
+    if plot:
+        write_plot(result, plot)
+    if report is not None:
+        from highlighter.review.build import report_for_result
+
+        report_for_result(result, events, report, progress)
 
 
 @dataclass(frozen=True)
@@ -64,7 +120,7 @@ def collect_inputs(arguments: list[str | Path], list_file: Path | None = None) -
 
 def plan_jobs(paths: list[Path], out: Path | None, fmt: str, scores: Path | None = None, plot: Path | None = None,
               report: bool = False) -> list[Job]:
-    """A job per input with its output files (see ``highlighter.tagging.output_paths``): the given files for
+    """A job per input with its output files (see :func:`output_paths`): the given files for
     a single input unless ``out`` is a folder, else distinct ``OUT/NAME.*`` files per input."""
     from highlighter.review import report_path
 

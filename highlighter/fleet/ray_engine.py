@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from highlighter.audio.fusion import Fusion, load_fusion
 from highlighter.errors import HighlighterError
 from highlighter.score import FrameScorer, ScoreCurves
-from highlighter.settings import TagSettings, VideoSettings
-from highlighter.tagging import (expand_inputs, failure_message, fuse_curves, load_model, model_dtype, read_cues,
-                                 tag_result)
+from highlighter.settings import TagSettings
+from highlighter.fleet.ray_decode import decode_video
+from highlighter.tagging import expand_inputs, fuse_curves, load_model, model_dtype, read_cues, tag_result
 
 if TYPE_CHECKING:
     from highlighter.fleet.jobs import Job
@@ -50,39 +49,6 @@ def import_ray() -> Any:
     except ImportError:
         raise HighlighterError(RAY_MISSING) from None
     return ray
-
-
-def frame_row(key: int, half: int, first_index: int, times: np.ndarray, images: np.ndarray, info: str = "",
-              error: str = "") -> dict[str, np.ndarray]:
-    """One row of the stream as a batch of one: a frame batch, or (``first_index`` -1) the end of a video
-    with its ``info`` or ``error``."""
-    return {"key": np.array([key]), "half": np.array([half]), "first_index": np.array([first_index]),
-            "rows": np.array([len(times)]), "times": np.array([times.astype(np.float64).tobytes()], dtype=object),
-            "images": np.array([images.tobytes()], dtype=object), "info": np.array([info]),
-            "error": np.array([error])}
-
-
-def decode_video(part: dict[str, np.ndarray], video: VideoSettings, size: int,
-                 batch_size: int) -> Iterator[dict[str, np.ndarray]]:
-    """A Ray Data task: the frame batches of one video as the sampler makes them, then an end row with the
-    video's duration, timestamp jumps, batch count and wall time (or the error that stopped it)."""
-    from highlighter.video import FrameSampler
-
-    key, half, path = int(part["key"][0]), int(part["half"][0]), Path(str(part["path"][0]))
-    started = time.perf_counter()
-    empty = np.zeros((0,))
-    try:
-        sampler = FrameSampler.from_settings(path, video, size, batch_size)
-        count = 0
-        for batch in sampler:
-            yield frame_row(key, half, batch.first_index, batch.times, batch.images)
-            count += 1
-        info = {"batches": count, "duration_s": sampler.info.length_s, "wall_s": time.perf_counter() - started,
-                "jumps": [jump.to_dict() for jump in sampler.discontinuities]}
-    except Exception as exc:  # the driver records the input as failed; the other inputs go on
-        yield frame_row(key, half, -1, empty, empty, error=failure_message(path, exc))
-        return
-    yield frame_row(key, half, -1, empty, empty, info=json.dumps(info))
 
 
 class ScoreBatches:

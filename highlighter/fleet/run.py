@@ -10,11 +10,11 @@ from typing import Callable
 
 from rich.progress import Progress
 
+from highlighter.errors import failure_message
 from highlighter.events import TagResult
 from highlighter.fleet.jobs import Job, plan_jobs
 from highlighter.fleet.manifest import Manifest
 from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
-from highlighter.tagging import failure_message
 
 log = logging.getLogger(__name__)
 

@@ -92,6 +92,22 @@ def test_a_corrupt_input_fails_alone_on_ray(trained, halves, ray_local, tmp_path
     assert len(list(out.glob("*.events.json"))) == 3 and not list(out.glob("corrupt*"))
 
 
+def test_ray_workers_get_paths_the_driver_gave_relative_to_its_folder(trained, halves, ray_local, tmp_path,
+                                                                     monkeypatch):
+    """The checkpoint and a video named relative to the driver's working folder, which Ray's workers (started
+    elsewhere) do not share: the run succeeds, and the events file records the checkpoint as it was given."""
+    import os
+
+    _, result = trained
+    os.symlink(result.checkpoint, tmp_path / "model")
+    os.link(halves[0], tmp_path / "half.mkv")
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, output = tag("half.mkv", "-o", "out", "--engine", "ray", "--weights", "model", "-q")
+    assert code == 0, output
+    assert json.loads((tmp_path / "out" / "half.events.json").read_text())["model"]["checkpoint"] == "model"
+
+
 def test_local_runs_resume_and_overwrite_and_read_globs_and_list_files(trained, halves, tmp_path):
     """A glob pattern and a list file give the inputs; a rerun skips the complete ones, and redoes one whose
     outputs are incomplete (here: a plot asked for now); --overwrite redoes all."""

@@ -17,8 +17,10 @@ sees the same batch as in the local engine, so the scores, and the files, are th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,10 +29,11 @@ import numpy as np
 
 from highlighter.audio.fusion import Fusion, load_fusion
 from highlighter.errors import HighlighterError
+from highlighter.fleet.ray_decode import decode_video
 from highlighter.score import FrameScorer, ScoreCurves
 from highlighter.settings import TagSettings
-from highlighter.fleet.ray_decode import decode_video
 from highlighter.tagging import expand_inputs, fuse_curves, load_model, model_dtype, read_cues, tag_result
+from highlighter.weights import is_hub_name
 
 if TYPE_CHECKING:
     from highlighter.fleet.jobs import Job
@@ -134,6 +137,14 @@ class Collector:
         return [key for key in self.halves if key not in self.finished]
 
 
+def for_workers(tag: TagSettings) -> TagSettings:
+    """``tag`` as the scoring actors need it: a checkpoint folder given relative to the driver's working
+    folder made absolute (a hub name stays a name: each node reads its own hub cache)."""
+    if tag.zero_shot or is_hub_name(tag.weights):
+        return tag
+    return dataclasses.replace(tag, weights=os.path.abspath(tag.weights))
+
+
 def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> None:
     """Tag ``jobs`` on Ray: this machine (``tag.address`` None, unless Ray is already initialised in this
     process) or the cluster at ``tag.address`` (``auto`` or ``HOST:PORT``)."""
@@ -150,7 +161,8 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
             halves[key] = expand_inputs([job.path])[0][1]
         except Exception as exc:  # a folder without half videos fails alone
             finisher.failed(job, exc)
-    parts = [{"key": key, "half": half or 0, "path": str(video)} for key, videos in halves.items()
+    # Ray's workers do not share the driver's working folder: they get absolute paths
+    parts = [{"key": key, "half": half or 0, "path": os.path.abspath(video)} for key, videos in halves.items()
              for half, video in videos.items()]
     if not parts:
         return
@@ -173,13 +185,18 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
               .map_batches(decode_video, batch_size=1, num_cpus=1, memory=DECODE_BATCHES_HELD * batch_bytes,
                            fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
               .map_batches(ScoreBatches, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
-                           fn_constructor_kwargs=dict(settings=tag, threads=threads), **resources))
+                           fn_constructor_kwargs=dict(settings=for_workers(tag), threads=threads), **resources))
     collector = Collector(jobs, halves, classes, model_info, settings, finisher, load_fusion(tag))
     progress = settings.progress
     task = progress.add_task(f"tag {len(halves)} inputs on Ray", total=len(halves)) if progress else None
-    for row in stream.iter_rows():
-        collector.add(row)
-        if task is not None:
-            progress.update(task, completed=len(collector.finished))
+    try:
+        for row in stream.iter_rows():
+            collector.add(row)
+            if task is not None:
+                progress.update(task, completed=len(collector.finished))
+    except ray.exceptions.RayError as exc:  # e.g. every scoring actor failing to start: one line, not Ray's trace
+        cause = next((line for line in str(exc).splitlines()[::-1] if line.strip() and not line.startswith(" ")),
+                     type(exc).__name__)
+        raise HighlighterError(f"the Ray run stopped: {cause.strip()[:300]}") from None
     for key in collector.unfinished():
         finisher.failed(jobs[key], f"{jobs[key].path}: Ray returned only part of its frames")

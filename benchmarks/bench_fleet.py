@@ -27,9 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "benchmarks" / ".cache"
-HIGHLIGHT = [sys.executable, str(ROOT / "cli.py")]
+from common import CACHE, HIGHLIGHT, ROOT, make_video, random_checkpoint
+
 #: (label, extra `highlight tag` options) of the Ray engine's runs
 WORKERS = [("1 worker", ["--engine", "ray", "--workers", "1", "--worker-cpus", "1"]),
            ("2 workers", ["--engine", "ray", "--workers", "2", "--worker-cpus", "0.5"])]
@@ -38,12 +37,7 @@ LOCAL = ("local", ["--engine", "local"])
 
 def make_clips(count: int, minutes: float) -> list[Path]:
     """``count`` copies of a 224p test clip of ``minutes`` minutes (made once with ffmpeg)."""
-    source = CACHE / f"testsrc2-224p25-{minutes:g}min.mp4"
-    if not source.exists():
-        CACHE.mkdir(exist_ok=True)
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                        f"testsrc2=size=398x224:rate=25:duration={minutes * 60:g}", "-c:v", "libx264", "-preset",
-                        "veryfast", "-pix_fmt", "yuv420p", str(source)], check=True)
+    source = make_video(minutes, "398x224")
     clips = []
     for number in range(count):
         clip = CACHE / "fleet" / f"clip{number}.mp4"
@@ -52,17 +46,6 @@ def make_clips(count: int, minutes: float) -> list[Path]:
             shutil.copy(source, clip)
         clips.append(clip)
     return clips
-
-
-def make_checkpoint(model: str) -> Path:
-    """A randomly initialised checkpoint of ``model`` (speed does not depend on the weights)."""
-    folder = CACHE / f"random-{model}"
-    if not (folder / "model.safetensors").exists():
-        subprocess.run([sys.executable, "-c", "import sys; from highlighter.model import create_classifier, "
-                        "save_checkpoint; save_checkpoint(sys.argv[2], create_classifier(sys.argv[1], "
-                        "['background', 'goal', 'card', 'substitution'], None)[0])", model, str(folder)],
-                       check=True, cwd=ROOT)
-    return folder
 
 
 def events(folder: Path) -> dict[str, list]:
@@ -101,7 +84,7 @@ def main() -> None:
     parser.add_argument("--model", default="highlighter-tiny")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    clips, weights = make_clips(args.clips, args.minutes), make_checkpoint(args.model)
+    clips, weights = make_clips(args.clips, args.minutes), random_checkpoint(args.model)
     print(f"{args.clips} clips of {args.minutes:g} min (398x224, 25 fps), model {args.model}, "
           f"{os.cpu_count()} CPUs, median of {args.rounds} rounds")
     ray = [str(Path(sys.executable).with_name("ray"))]

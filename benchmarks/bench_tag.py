@@ -1,6 +1,7 @@
 """`highlight tag` end to end against the decode floor, per precision, in one run.
 
-    python benchmarks/bench_tag.py [VIDEO] [--minutes 10] [--precisions fp32,bf16] [--decoder auto] [--match]
+    python benchmarks/bench_tag.py [VIDEO] [--minutes 10] [--size 1280x720] [--precisions fp32,bf16]
+                                   [--models highlighter-tiny,ViT-B-32] [--decoder auto] [--sum-bound] [--match]
 
 Prints the floor (`ffmpeg -i VIDEO -f null -`: every frame decoded, nothing else; measured before and
 after the runs, the ratios use the mean), then `highlight tag` on VIDEO with the tiny model and with
@@ -19,6 +20,7 @@ ViT-B-32 at the default precision.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -26,27 +28,13 @@ import sys
 import time
 from pathlib import Path
 
-from common import CACHE, HIGHLIGHT, concatenate, concurrent_floor, decode_floor, machine, make_video, run_measured
+from common import (CACHE, HIGHLIGHT, concatenate, concurrent_floor, decode_floor, machine, make_video,
+                    random_checkpoint, run_measured)
 
 MODELS = ("highlighter-tiny", "ViT-B-32")
 #: images/s are measured at these batch sizes (the tag default among them)
 BATCHES = (64, 128, 256, 512)
 MATCH_FRAMES = 90 * 60  # a 90-minute match sampled at 1 frame/s
-
-
-def checkpoint(model: str) -> Path:
-    """A randomly initialised checkpoint of ``model`` (made once, in a child process)."""
-    folder = CACHE / f"random-{model}"
-    if not (folder / "model.safetensors").exists():
-        run_measured([sys.executable, __file__, "--make-checkpoint", model])
-    return folder
-
-
-def make_checkpoint(model: str) -> None:
-    from highlighter.model import create_classifier, save_checkpoint
-
-    classifier, _, _ = create_classifier(model, ["background", "goal", "card", "substitution"], None)
-    save_checkpoint(CACHE / f"random-{model}", classifier)
 
 
 def throughput(model: str, precisions: list[str]) -> None:
@@ -76,7 +64,7 @@ def throughput(model: str, precisions: list[str]) -> None:
 
     device = torch.device("cuda")
     for precision in precisions:
-        scorer = FrameScorer(load_checkpoint(checkpoint(model)), device, precision)
+        scorer = FrameScorer(load_checkpoint(random_checkpoint(model)), device, precision)
         size = scorer.classifier.spec.image_size
         for batch in BATCHES:
             emit(precision=precision, batch=batch, compiled=False, images_per_s=rate(scorer, batch))
@@ -89,7 +77,7 @@ def throughput(model: str, precisions: list[str]) -> None:
          images_per_s=16 * batch / (time.perf_counter() - start))
     started = time.perf_counter()
     try:
-        scorer = FrameScorer(load_checkpoint(checkpoint(model)), device, "auto", compile=True)
+        scorer = FrameScorer(load_checkpoint(random_checkpoint(model)), device, "auto", compile=True)
         size = scorer.classifier.spec.image_size
         scorer(np.zeros((batch, size, size, 3), dtype=np.uint8))  # compiles
         compile_s = time.perf_counter() - started
@@ -98,12 +86,66 @@ def throughput(model: str, precisions: list[str]) -> None:
         emit(precision="auto", batch=batch, compiled=True, error=f"{type(exc).__name__}: {exc}"[:300])
 
 
+def alone(part: str, video: Path, model: str, precision: str, decoder: str | None, count: int) -> None:
+    """Child process: seconds of one half of tagging done alone, printed as JSON: ``decode`` iterates the
+    sampler over ``video`` as tag does (no model), ``score`` runs the scorer of ``model`` in ``precision``
+    over ``count`` random frames, in tag's batches, on this CPU."""
+    import numpy as np
+
+    from highlighter.settings import shipped_settings
+
+    settings = shipped_settings()
+    if part == "decode":
+        from highlighter.video import FrameSampler
+
+        video_settings = settings.video if decoder is None else dataclasses.replace(settings.video, decoder=decoder)
+        sampler = FrameSampler.from_settings(video, video_settings, 224, settings.tag.batch_size)
+        start = time.perf_counter()
+        frames = sum(len(batch.times) for batch in sampler)
+        print(json.dumps({"seconds": time.perf_counter() - start, "frames": frames}))
+        return
+    import torch
+
+    from highlighter.model import load_checkpoint
+    from highlighter.score import FrameScorer
+    from highlighter.tagging import model_dtype
+
+    folder = random_checkpoint(model)
+    tag_settings = dataclasses.replace(settings.tag, precision=precision, weights=str(folder))
+    scorer = FrameScorer(load_checkpoint(folder, dtype=model_dtype(tag_settings)), torch.device("cpu"), precision)
+    batch, size = settings.tag.batch_size, scorer.classifier.spec.image_size
+    pool = np.random.default_rng(0).integers(0, 256, (batch, size, size, 3), dtype=np.uint8)
+    scorer(pool[:8])  # warm-up
+    start = time.perf_counter()
+    for first in range(0, count, batch):
+        scorer(pool[:min(batch, count - first)])
+    print(json.dumps({"seconds": time.perf_counter() - start, "frames": count}))
+
+
 def tag(target: Path, weights: Path, precision: str, decoder: str | None, out: Path) -> tuple[float, float, float]:
     """One `highlight tag` process: (whole wall s, decode+score s from the events file, peak RSS MiB)."""
     command = [*HIGHLIGHT, "tag", str(target), "--weights", str(weights), "--precision", precision, "-o", str(out),
                "-q"]
     wall, peak, _ = run_measured(command + (["--decoder", decoder] if decoder else []))
     return wall, json.loads(out.read_text())["timing"]["wall_s"], peak
+
+
+def sum_bound(video: Path, weights: dict[str, Path], precisions: list[str], decoder: str | None,
+              rows: list[tuple]) -> None:
+    """Decoding alone and each model's scoring alone (each in a child process), and each tag run's
+    decode+score as a ratio to their sum."""
+    def alone_run(*part: str) -> dict:
+        command = [sys.executable, __file__, str(video), "--alone", *part] + (["--decoder", decoder] if decoder else [])
+        _, _, output = run_measured(command)
+        return json.loads(output.strip().splitlines()[-1])
+
+    decoded = alone_run("decode", "-", "-", "0")
+    decode, frames = decoded["seconds"], decoded["frames"]
+    print(f"\ndecoding alone (the sampler, no model): {decode:.2f} s, {frames} frames")
+    print(f"{'run':<32}{'scoring alone s':>16}{'sum s':>8}{'tag s':>8}{'x sum':>7}")
+    for (name, _, tagging, _), (model, precision) in zip(rows, [(m, p) for m in weights for p in precisions]):
+        score = alone_run("score", model, precision, str(frames))["seconds"]
+        print(f"{name:<32}{score:>16.2f}{decode + score:>8.2f}{tagging:>8.2f}{tagging / (decode + score):>7.2f}")
 
 
 def match_folder(video: Path, minutes: float) -> Path:
@@ -122,23 +164,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("video", nargs="?", type=Path)
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the generated clip")
+    parser.add_argument("--size", default="1280x720", help="frame size of the generated clip (SoccerNet's: 398x224)")
     parser.add_argument("--precisions", help="comma-separated (default: fp32,bf16 on CPU; fp32,fp16,bf16 on GPU)")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--decoder", help="passed to `highlight tag --decoder` (default: the tag default)")
     parser.add_argument("--match", action="store_true", help="with a GPU: also tag a 90-minute game folder")
-    parser.add_argument("--make-checkpoint", help=argparse.SUPPRESS)
     parser.add_argument("--throughput", help=argparse.SUPPRESS)
+    parser.add_argument("--alone", nargs=4, metavar=("PART", "MODEL", "PRECISION", "FRAMES"), help=argparse.SUPPRESS)
+    parser.add_argument("--sum-bound", action="store_true",
+                        help="also time decoding alone and each model's scoring alone (child processes) and print "
+                             "decode+score as a ratio to their sum, the bound where both share the cores")
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CACHE.parent.parent), os.environ.get("PYTHONPATH")]))
     gpu = bool(shutil.which("nvidia-smi"))  # not torch: importing it here would inflate the children's peak RSS
     precisions = (args.precisions or ("fp32,fp16,bf16" if gpu else "fp32,bf16")).split(",")
-    if args.make_checkpoint:
-        return make_checkpoint(args.make_checkpoint)
     if args.throughput:
         return throughput(args.throughput, precisions)
-    video = args.video or make_video(args.minutes)
+    if args.alone:
+        return alone(*args.alone[:1], args.video, *args.alone[1:3], args.decoder, int(args.alone[3]))
+    video = args.video or make_video(args.minutes, args.size)
     minutes = args.minutes if args.video is None else None
-    weights = {model: checkpoint(model) for model in args.models.split(",")}
+    weights = {model: random_checkpoint(model) for model in args.models.split(",")}
     print(f"machine: {machine()}\nvideo: {video}", flush=True)
     floors = [decode_floor(video)]
     print(f"{'run':<32}{'wall s':>9}{'x floor':>9}{'tag s':>8}{'x floor':>9}{'peak RSS MiB':>14}")
@@ -152,6 +198,8 @@ def main() -> None:
           f"(before {floors[0]:.2f}, after {floors[1]:.2f})")
     for name, wall, tagging, peak in rows:
         print(f"{name:<32}{wall:>9.2f}{wall / floor:>9.2f}{tagging:>8.2f}{tagging / floor:>9.2f}{peak:>14.0f}")
+    if args.sum_bound:
+        sum_bound(video, weights, precisions, args.decoder, rows)
     if not gpu:
         print("no CUDA GPU: GPU throughput and the 90-minute match skipped")
         return

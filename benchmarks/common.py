@@ -18,14 +18,16 @@ CACHE = ROOT / "benchmarks" / ".cache"
 HIGHLIGHT = [sys.executable, str(ROOT / "cli.py")]
 
 
-def make_video(minutes: float) -> Path:
-    """A 720p 25 fps H.264 test clip (x264 defaults: B-frames, key frame at most every 250 frames), made
-    with the ffmpeg command or, where there is none, PyAV's own FFmpeg."""
-    path = CACHE / f"testsrc2-720p25-{minutes:g}min.mp4"
+def make_video(minutes: float, size: str = "1280x720") -> Path:
+    """A 25 fps H.264 test clip of ``size`` (720p by default; SoccerNet's own is 398x224) with x264 defaults
+    (B-frames, key frame at most every 250 frames), made with the ffmpeg command or, where there is none,
+    PyAV's own FFmpeg."""
+    width, height = map(int, size.split("x"))
+    path = CACHE / f"testsrc2-{height}p25-{minutes:g}min.mp4"
     if not path.exists():
         CACHE.mkdir(exist_ok=True)
         print(f"generating {path.name} ...", flush=True)
-        source = f"testsrc2=size=1280x720:rate=25:duration={minutes * 60:g}"
+        source = f"testsrc2=size={size}:rate=25:duration={minutes * 60:g}"
         if shutil.which("ffmpeg"):
             subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset",
                             "veryfast", "-pix_fmt", "yuv420p", str(path)], check=True)
@@ -34,7 +36,7 @@ def make_video(minutes: float) -> Path:
 
             with av.open(source, format="lavfi") as pattern, av.open(str(path), "w") as out:
                 stream = out.add_stream("libx264", rate=25, options={"preset": "veryfast"})
-                stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+                stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
                 for frame in pattern.decode(video=0):
                     out.mux(stream.encode(frame.reformat(format="yuv420p")))
                 out.mux(stream.encode())
@@ -106,3 +108,15 @@ def machine() -> str:
                                text=True).stdout.strip()
         gpu = f", GPU {names}" if names else ""
     return f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores{gpu}, python {platform.python_version()}"
+
+
+def random_checkpoint(model: str) -> Path:
+    """A randomly initialised checkpoint of ``model`` (made once, in a child process; speed does not depend
+    on the weights)."""
+    folder = CACHE / f"random-{model}"
+    if not (folder / "model.safetensors").exists():
+        subprocess.run([sys.executable, "-c", "import sys; from highlighter.model import create_classifier, "
+                        "save_checkpoint; save_checkpoint(sys.argv[2], create_classifier(sys.argv[1], "
+                        "['background', 'goal', 'card', 'substitution'], None)[0])", model, str(folder)],
+                       check=True, cwd=ROOT)
+    return folder

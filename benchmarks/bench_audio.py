@@ -95,7 +95,7 @@ def ablation(games: int, minutes: float, epochs: int, seed: int) -> dict:
     if not root.exists():
         synthesize(root, SynthSettings(games=games, minutes=minutes, seed=seed, size="398x224", density=30.0))
     names = sorted(p.parent.relative_to(root).as_posix() for p in root.rglob(LABELS_FILE))
-    test_count, val_count = max(games // 4, 1), max(games // 6, 1)
+    test_count = val_count = max(games // 4, 1)  # a val set as large as the test set: it decides each class's fusion
     split = {"test": names[:test_count], "val": names[test_count:test_count + val_count],
              "train": names[test_count + val_count:]}
     out = CACHE / "audio-checkpoint"
@@ -112,8 +112,11 @@ def ablation(games: int, minutes: float, epochs: int, seed: int) -> dict:
         for game in split["test"]:
             source, halves = expand_inputs([root / game])[0]
             predicted[game] = soccernet_spots(run.tag(source, halves).events)
+        scored = {metric: average_map(truth, predicted, label_map, metric) for metric in ("loose", "tight")}
         scores["frames + audio" if mode == "auto" else "frames only"] = {
-            metric: round(average_map(truth, predicted, label_map, metric).average_map, 2) for metric in ("loose", "tight")}
+            **{metric: round(score.average_map, 2) for metric, score in scored.items()},
+            "per_class": {metric: {cls: round(ap, 2) for cls, ap in score.per_class.items()}
+                          for metric, score in scored.items()}}
     return {"games": {k: len(v) for k, v in split.items()}, "minutes_per_half": minutes, "epochs": epochs,
             "fusion_l2": fusion and fusion["l2"], "val_average_map": fusion and fusion["val_average_map"],
             "test_average_map": scores}

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from highlighter.video.geometry import quarter_turns, turn
 from highlighter.video.probe import VideoInfo, open_container
@@ -105,8 +106,12 @@ class PyAVBackend(Backend):
             start = self.info.start_time_s
             until = self.info.last_frame_time_s if keyframes_only else None
             timed = ((clock(frame.time - start), frame) for frame in self._decoded(container, stream, clock))
+            # one reformatter for the whole pass: it keeps its swscale context (frame.reformat builds a new
+            # one, with its filter tables and threads, for every frame: 7x the cost at 224p)
+            reformatter = VideoReformatter()
             for time_s, frame in on_screen(timed, rate, itemgetter(0), until):
-                image = frame.reformat(width=width, height=height, format="rgb24", interpolation="BICUBIC")
+                image = reformatter.reformat(frame, width=width, height=height, format="rgb24",
+                                             interpolation="BICUBIC")
                 yield time_s, turn(image.to_ndarray(), self.info.rotation)
 
     def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream,
@@ -114,6 +119,7 @@ class PyAVBackend(Backend):
         """Frames in presentation order; skips undecodable packets and stops where demuxing breaks."""
         packets = container.demux(stream)
         start = self.info.start_time_s
+        time_base = float(stream.time_base)  # a float once, not Fraction arithmetic per packet
         outcome = self.outcome
         while True:
             try:
@@ -124,7 +130,7 @@ class PyAVBackend(Backend):
                 outcome.decode_errors += 1
                 packet = None  # the container is broken from here on: flush what was decoded
             if packet is not None and packet.pts is not None:
-                reached = float(packet.pts * stream.time_base) - start + clock.offset
+                reached = packet.pts * time_base - start + clock.offset
                 outcome.last_time_s = max(outcome.last_time_s or 0.0, reached)
             try:
                 decoded = stream.decode(packet)

@@ -25,11 +25,9 @@ from highlighter import __version__
 from highlighter.atomic import usual_mode
 from highlighter.config import config_dir, read_yaml
 from highlighter.errors import HighlighterError
+from highlighter.weights import META_FILE, WEIGHTS_FILE
 
 open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any other shipped configs
-
-WEIGHTS_FILE = "model.safetensors"
-META_FILE = "highlighter.json"
 
 
 class CheckpointError(HighlighterError):

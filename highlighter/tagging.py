@@ -96,13 +96,17 @@ class Tagger:
             scored = scoring()
             return fuse_curves(self.fusion, self.settings.audio, videos, scored, cues.result())
 
-    def tag(self, source: Path, videos: dict[int | None, Path]) -> TagResult:
+    def tag(self, source: Path, videos: dict[int | None, Path],
+            samplers: dict[int | None, FrameSampler] | None = None) -> TagResult:
         """Events of one input (a video, or a game's halves, decoded at the same time where the machine
-        has the cores for it)."""
+        has the cores for it). ``samplers``: the videos' samplers where they were made (and started) ahead;
+        the decode+score time then counts from the start of their decoding."""
         started = time.perf_counter()
-        size = self.scorer.classifier.spec.image_size
-        samplers = {half: FrameSampler.from_settings(video, self.video, size, self.settings.batch_size)
-                    for half, video in videos.items()}
+        if samplers is None:
+            size = self.scorer.classifier.spec.image_size
+            samplers = {half: FrameSampler.from_settings(video, self.video, size, self.settings.batch_size)
+                        for half, video in videos.items()}
+        started = min([started] + [s.started_at for s in samplers.values() if s.started_at is not None])
         labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}
         scored = self._fused(videos, lambda: score_videos(samplers, self.scorer, self.progress, labels))
         duration = sum(sampler.info.length_s for sampler in samplers.values())

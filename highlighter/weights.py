@@ -7,14 +7,17 @@ Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``) and loads them from there af
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from highlighter import __version__
 from highlighter.errors import HighlighterError
 
 HUB_PREFIX = "hf-hub:"
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "highlighter.json"
 #: The files of a checkpoint folder (see highlighter.model.save_checkpoint).
-CHECKPOINT_FILES = ("model.safetensors", "highlighter.json", "metrics.json")
+CHECKPOINT_FILES = (WEIGHTS_FILE, META_FILE, "metrics.json")
 
 
 def is_hub_name(reference: str | Path) -> bool:
@@ -42,3 +45,14 @@ def resolve_checkpoint(reference: str | Path) -> Path:
         raise HighlighterError(f"{reference}: cannot fetch the checkpoint from the Hugging Face Hub, nor find it "
                                f"in the local cache ({reason})") from None
     return Path(folder)
+
+
+def checkpoint_image_size(folder: Path) -> int | None:
+    """The input size a checkpoint folder's model expects, read from its metadata without loading PyTorch (so
+    decoding can start while the model loads); None where the metadata cannot say (loading it then reports
+    why)."""
+    try:
+        size = json.loads((Path(folder) / META_FILE).read_text())["image_size"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return size if isinstance(size, int) and size > 0 else None

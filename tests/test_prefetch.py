@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from highlighter.video.prefetch import prefetch
+from highlighter.video.prefetch import Prefetcher
 
 
 def test_items_arrive_in_order():
-    assert list(prefetch(range(100), depth=3)) == list(range(100))
+    assert list(Prefetcher(range(100), depth=3)) == list(range(100))
 
 
 def test_producer_runs_at_most_depth_items_ahead():
@@ -20,7 +20,7 @@ def test_producer_runs_at_most_depth_items_ahead():
             produced.append(item)
             yield item
 
-    stream = prefetch(producer(), depth=2)
+    stream = Prefetcher(producer(), depth=2)
     assert next(stream) == 0
     time.sleep(0.3)
     assert len(produced) <= 1 + 2 + 1  # consumed + queued + one waiting to be queued
@@ -35,7 +35,7 @@ def test_producer_runs_in_another_thread_while_the_consumer_works():
             threads.add(threading.current_thread().name)
             yield item
 
-    assert list(prefetch(producer())) == [0, 1, 2]
+    assert list(Prefetcher(producer())) == [0, 1, 2]
     assert threads == {"highlighter-prefetch"}
 
 
@@ -44,14 +44,14 @@ def test_errors_reach_the_consumer():
         yield 1
         raise ValueError("broken video")
 
-    stream = prefetch(producer())
+    stream = Prefetcher(producer())
     assert next(stream) == 1
     with pytest.raises(ValueError, match="broken video"):
         next(stream)
 
 
 def test_closing_early_stops_the_thread():
-    stream = prefetch(iter(range(10**9)), depth=1)
+    stream = Prefetcher(iter(range(10**9)), depth=1)
     next(stream)
     stream.close()
     assert not any(t.name == "highlighter-prefetch" for t in threading.enumerate())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -201,3 +202,53 @@ def test_finding_8_same_names_and_unwritable_outputs_do_not_end_a_batch(trained,
     outcome = run("tag", first, second, "--weights", result.checkpoint, "-o", out, "--plot", "p.png", "-q")
     assert outcome.exit_code == 1 and "1 of 2 inputs failed" in outcome.output and "a__match.plot.png" in outcome.output
     assert (out / "b__match.plot.png").read_bytes()[:4] == b"\x89PNG" and "Traceback" not in outcome.output
+
+
+def decoders() -> list:
+    """The decoding child processes of this process that are running."""
+    import multiprocessing
+
+    return [child for child in multiprocessing.active_children() if child.name.startswith("highlighter-")]
+
+
+def test_the_first_input_decodes_while_the_model_loads(trained, test_game, tmp_path):
+    """The local engine starts the first input's decoding from the checkpoint's metadata, before PyTorch and
+    the model load; those batches give the events of a sampler made after loading, and an input that cannot
+    start early (a zero-shot model, a broken file) is left to tagging, which reports it as usual."""
+    import dataclasses
+
+    import highlighter as hl
+    from highlighter.api import configured
+    from highlighter.fleet.local import start_decoding
+    from highlighter.tagging import Tagger
+
+    _, result = trained
+    sections = configured(("video", "smoother", "tag"), None, {"weights": str(result.checkpoint)})
+    video, tag = sections["video"], sections["tag"]
+    ahead = start_decoding(test_game, video, tag)
+    first, second = ahead.values()
+    assert first.started_at is not None and second.started_at is None  # halves decode in turn on few cores
+    deadline = time.monotonic() + 10
+    while not decoders() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert decoders(), "no decoder process runs before the model loads"
+    tagger = Tagger.from_settings(video, sections["smoother"], tag)
+    loaded = time.perf_counter()
+    early = tagger.tag(test_game, {half: s.path for half, s in ahead.items()}, samplers=ahead)
+    assert early.events == hl.tag(test_game, result.checkpoint).events
+    assert early.wall_s >= loaded - first.started_at  # decode+score counts from the start of decoding
+
+    corrupt = tmp_path / "corrupt.mkv"
+    corrupt.write_bytes(b"\x1aE\xdf\xa3" + b"garbage" * 200)
+    assert start_decoding(corrupt, video, tag) is None
+    assert start_decoding(test_game, video, dataclasses.replace(tag, zero_shot=True)) is None
+
+
+def test_a_sampler_started_and_never_read_stops_its_decoder(test_game):
+    """close() ends a pass begun with start() (the model failed to load, say): no decoder process is left."""
+    from highlighter.video import FrameSampler
+
+    sampler = FrameSampler(test_game / "1_180p.mkv", size=32, batch_size=4).start()
+    sampler.close()
+    assert not decoders()
+    assert sum(len(batch) for batch in sampler) == sampler.expected_samples  # a new pass reads it all

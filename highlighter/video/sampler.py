@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -14,7 +15,7 @@ from highlighter.errors import VideoError
 from highlighter.settings import VideoSettings, choices, shipped_settings
 from highlighter.video.backends import BACKENDS, Backend, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
-from highlighter.video.prefetch import prefetch
+from highlighter.video.prefetch import Prefetcher
 from highlighter.video.probe import VideoInfo, probe
 from highlighter.video.timeline import TICK_TOLERANCE_S, Discontinuity
 from highlighter.video.watchdog import Died, Stalled, can_isolate, decode_isolated
@@ -93,6 +94,8 @@ class FrameSampler:
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, passed_over)
         self.discontinuities: list[Discontinuity] = []
         self.backend: Backend | None = None  # the backend that decoded the last pass
+        self._started: Prefetcher[FrameBatch] | None = None
+        self.started_at: float | None = None  # time.perf_counter() when the last pass began decoding
 
     @classmethod
     def from_settings(cls, path: str | os.PathLike, video: VideoSettings, size: int, batch_size: int) -> "FrameSampler":
@@ -105,8 +108,24 @@ class FrameSampler:
         """Samples an intact video yields (exact mode), or None where it depends on the key frames."""
         return self.info.samples_at(self.fps) if self.sampling == "exact" else None
 
+    def start(self) -> FrameSampler:
+        """Begin decoding now, in the background; the next iteration takes the batches decoded meanwhile (so
+        decoding can run while the model loads). ``close()`` stops a pass that will not be iterated."""
+        if self._started is None:
+            self.started_at = time.perf_counter()
+            self._started = Prefetcher(self._batches(), depth=self.prefetch_batches)
+        return self
+
+    def close(self) -> None:
+        """Stop a pass begun with :meth:`start` and not iterated (its decoder process ends)."""
+        if self._started is not None:
+            self._started.close()
+            self._started = None
+
     def __iter__(self) -> Iterator[FrameBatch]:
-        return prefetch(self._batches(), depth=self.prefetch_batches)
+        self.start()
+        batches, self._started = self._started, None
+        return batches
 
     def _batches(self) -> Iterator[FrameBatch]:
         times = np.empty(self.batch_size, dtype=np.float64)

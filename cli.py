@@ -312,6 +312,8 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
               help="Tag again inputs whose outputs already exist in the output folder (else they are skipped).")
 @click.option("--workers", type=int, help="Ray scoring actors (default: one per GPU, else one).")
 @click.option("--worker-cpus", type=float, help="CPUs each Ray scoring actor reserves where there is no GPU.")
+@click.option("--decode-cpus", type=float,
+              help="CPUs each Ray decoding task reserves (below 1 lets more videos decode at once on few cores).")
 @click.option("--weights", help="Checkpoint folder from `highlight train`, or hf-hub:ORG/NAME (downloaded once, then cached).")
 @click.option("--format", type=click.Choice(choices(TagSettings, "format")), help="Events file format.")
 @click.option("--fps", type=float, help="Frames scored per second of video.")
@@ -341,7 +343,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
               help="Also write NAME.report.html beside the events file: the review page (`highlight report`).")
 @quiet_option
 def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
-        overwrite: bool, workers: int | None, worker_cpus: float, weights: str, format: str, fps: float, sampling: str,
+        overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str, fps: float, sampling: str,
         decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
         pretrained: str, classes: str, audio: str, window_s: float, threshold: float, nms: float | None, scores: Path | None,
         plot: Path | None, report: bool, quiet: bool) -> None:
@@ -364,7 +366,7 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
                    device=device, precision=precision, compile=compile, zero_shot=zero_shot, model=model,
                    pretrained=none_word(pretrained), classes=classes, audio=audio, window_s=window_s, threshold=threshold,
                    engine=engine, address=none_word(address), overwrite=overwrite, workers=workers,
-                   worker_cpus=worker_cpus)
+                   worker_cpus=worker_cpus, decode_cpus=decode_cpus)
     if nms is not None:
         options["nms_s"] = {"default": nms}
     paths = collect_inputs(list(videos), inputs_file)

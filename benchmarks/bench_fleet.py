@@ -31,6 +31,8 @@ from common import CACHE, HIGHLIGHT, ROOT, make_video, random_checkpoint
 
 #: (label, extra `highlight tag` options) of the Ray engine's runs
 WORKERS = [("1 worker", ["--engine", "ray", "--workers", "1", "--worker-cpus", "1"]),
+           ("1 worker, 0.5 CPU, decoding 0.75", ["--engine", "ray", "--workers", "1", "--worker-cpus", "0.5",
+                                                "--decode-cpus", "0.75"]),
            ("2 workers", ["--engine", "ray", "--workers", "2", "--worker-cpus", "0.5"])]
 LOCAL = ("local", ["--engine", "local"])
 

@@ -89,7 +89,7 @@ def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, 
         progress: Progress | None = None, **settings: Any) -> TagResult:
     """The events of a video, or of a SoccerNet game folder's two halves: ``.events``, ``.to_frame()``,
     ``.scores``, ``.save(path, format=...)``. Exactly what `highlight tag` computes with the same settings."""
-    from highlighter.tagging import expand_inputs
+    from highlighter.curves import expand_inputs
 
     source, halves = expand_inputs([Path(video_or_game_folder)])[0]
     return tagger(config, progress, {"weights": weights, **settings}).tag(source, halves)

@@ -21,7 +21,8 @@ from highlighter.labels import load_label_map
 from highlighter.settings import DemoSettings, SynthSettings
 from highlighter.soccernet.files import LABELS_FILE, PREDICTIONS_FILE
 from highlighter.synth.game import synthesize
-from highlighter.tagging import Tagger, expand_inputs
+from highlighter.curves import expand_inputs
+from highlighter.tagging import Tagger
 from highlighter.training.loop import TrainResult
 
 #: what the demo trains: the tiny model from scratch, briefly, on CPU (the rest of `train` as configured)

@@ -20,7 +20,7 @@ from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormat
 if TYPE_CHECKING:  # score curves come with PyTorch's scorer; this module stays light
     import pandas as pd
 
-    from highlighter.score import ScoreCurves
+    from highlighter.curves import ScoreCurves
 
 #: columns of every events table (the JSON's events, the CSV, ``TagResult.to_frame()``)
 EVENT_COLUMNS = ["label", "time_s", "timecode", "start_s", "end_s", "confidence", "half"]

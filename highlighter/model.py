@@ -25,13 +25,9 @@ from highlighter import __version__
 from highlighter.atomic import usual_mode
 from highlighter.config import config_dir, read_yaml
 from highlighter.errors import HighlighterError
-from highlighter.weights import META_FILE, WEIGHTS_FILE
+from highlighter.weights import META_FILE, WEIGHTS_FILE, CheckpointError, read_checkpoint_meta
 
 open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any other shipped configs
-
-
-class CheckpointError(HighlighterError):
-    """A checkpoint folder is missing, incomplete or does not fit the model it names."""
 
 
 @dataclass
@@ -178,18 +174,11 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
 
 def read_spec(folder: str | Path) -> ClassifierSpec:
     """The metadata of a checkpoint folder, with one-line errors for anything missing."""
-    folder = Path(folder)
-    meta_path = folder / META_FILE
-    if not folder.is_dir():
-        raise CheckpointError(f"{folder}: no such checkpoint folder (train one with `highlight train`)")
-    if not meta_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
-        raise CheckpointError(f"{folder}: not a highlighter checkpoint (needs {META_FILE} and {WEIGHTS_FILE})")
+    meta = read_checkpoint_meta(folder)
     try:
-        meta = json.loads(meta_path.read_text())
-        fields = {k: meta[k] for k in ClassifierSpec.__dataclass_fields__ if k in meta}
-        return ClassifierSpec(**fields)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise CheckpointError(f"{meta_path}: malformed checkpoint metadata ({exc})") from None
+        return ClassifierSpec(**{k: meta[k] for k in ClassifierSpec.__dataclass_fields__ if k in meta})
+    except TypeError as exc:
+        raise CheckpointError(f"{Path(folder) / META_FILE}: malformed checkpoint metadata ({exc})") from None
 
 
 def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu",

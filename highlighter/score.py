@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from itertools import chain
 from typing import TypeVar
 
@@ -20,6 +19,7 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
+from highlighter.curves import ScoreCurves
 from highlighter.device import inference_dtype
 from highlighter.model import HighlightClassifier
 from highlighter.video import FrameSampler
@@ -30,17 +30,6 @@ T = TypeVar("T")
 #: Decode a game's halves at the same time only with at least this many cores: on fewer, two decoders
 #: and the model fight over them and the second decoder's buffers only add memory.
 CONCURRENT_DECODE_MIN_CORES = 8
-
-
-@dataclass
-class ScoreCurves:
-    """Class probabilities for every sampled frame of one video."""
-
-    classes: list[str]
-    times: np.ndarray  # (N,) seconds
-    probabilities: np.ndarray  # (N, C) softmax (fused with the crowd cue where ``fused``)
-    loudness: np.ndarray | None = None  # (N,) dB of the match audio at each sample, where it was measured
-    fused: bool = False  # probabilities from the audio fusion (highlighter.audio.fusion)
 
 
 def is_convolutional(model: nn.Module) -> bool:

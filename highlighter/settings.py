@@ -178,7 +178,8 @@ class TagSettings:
     address: str | None  # ray engine: None starts Ray on this machine; auto or HOST:PORT joins a cluster
     overwrite: bool  # tag inputs again whose outputs already exist in the output folder
     workers: int | None  # ray engine: scoring actors; None: one per GPU of the cluster, else one
-    worker_cpus: float  # ray engine without GPUs: CPUs each scoring actor reserves (decoding tasks take 1)
+    worker_cpus: float  # ray engine without GPUs: CPUs each scoring actor reserves
+    decode_cpus: float  # ray engine: CPUs each decoding task reserves (FFmpeg decodes with threads)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,19 +10,17 @@ from typing import Callable
 import torch
 from rich.progress import Progress
 
-from highlighter.soccernet.games import half_videos
-from highlighter.errors import HighlighterError
-from highlighter.events import TagResult
-from highlighter.audio.features import read_cue
-from highlighter.audio.fusion import Fusion, load_fusion
-from highlighter.labels import BACKGROUND, load_label_map
-from highlighter.model import WEIGHTS_FILE, HighlightClassifier, create_classifier, load_checkpoint
-from highlighter.score import FrameScorer, ScoreCurves, score_videos
-from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
-from highlighter.smooth import find_events
+from highlighter.audio.fusion import load_fusion
+from highlighter.curves import fuse_curves, read_cues, tag_result
 from highlighter.device import inference_dtype, resolve_device
+from highlighter.events import TagResult
+from highlighter.labels import BACKGROUND, load_label_map
+from highlighter.model import HighlightClassifier, create_classifier, load_checkpoint
+from highlighter.score import FrameScorer, score_videos
+from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
 from highlighter.video import FrameSampler
-from highlighter.weights import resolve_checkpoint
+from highlighter.weights import checkpoint_info, resolve_checkpoint
+
 
 
 def model_dtype(settings: TagSettings) -> torch.dtype:
@@ -42,29 +38,8 @@ def load_model(settings: TagSettings, dtype: torch.dtype | None = None) -> tuple
         classifier, _, _ = create_classifier(settings.model, classes, settings.pretrained)
         return classifier.eval(), {"name": settings.model, "pretrained": settings.pretrained, "checkpoint": None,
                                    "sha256": None}
-    folder = resolve_checkpoint(settings.weights)
-    classifier = load_checkpoint(folder, dtype=dtype)
-    digest = hashlib.sha256()
-    with open(folder / WEIGHTS_FILE, "rb") as weights:  # in pieces: the file can be larger than the model in bf16
-        while chunk := weights.read(1 << 24):
-            digest.update(chunk)
-    return classifier, {"name": classifier.spec.model, "checkpoint": str(settings.weights),
-                        "sha256": digest.hexdigest()}
-
-
-def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]]:
-    """Each input with its videos: a file is one video (half None); a SoccerNet game folder gives its
-    halves (1 and 2)."""
-    expanded = []
-    for path in paths:
-        if path.is_dir():
-            halves = half_videos(path)
-            if not halves:
-                raise HighlighterError(f"{path}: a folder, but no SoccerNet half videos (1_*.mkv, 2_*.mkv) in it")
-            expanded.append((path, dict(halves)))
-        else:
-            expanded.append((path, {None: path}))
-    return expanded
+    classifier = load_checkpoint(resolve_checkpoint(settings.weights), dtype=dtype)
+    return classifier, checkpoint_info(settings.weights)
 
 
 class Tagger:
@@ -114,29 +89,3 @@ class Tagger:
                  for jump in sampler.discontinuities]
         return tag_result(source, list(scored.items()), duration, jumps, self.video.fps, self.model_info,
                           self.smoother, time.perf_counter() - started)
-
-
-def read_cues(fusion: Fusion, videos: dict[int | None, Path]) -> dict:
-    """Each half's crowd cue as the fusion was measured (None where a half has no usable audio)."""
-    return {half: read_cue(video, fusion.audio) for half, video in videos.items()}
-
-
-def fuse_curves(fusion: Fusion, audio: str, videos: dict[int | None, Path], scored: dict, cues: dict) -> dict:
-    """Each half's frame curves fused with its crowd cue where it has one; ``audio`` ``on`` makes a half
-    without usable audio an error. Every engine fuses here, so their outputs agree."""
-    missing = [str(videos[half]) for half, cue in cues.items() if cue is None]
-    if missing and audio == "on":
-        raise HighlighterError(f"--audio on: no usable audio in {', '.join(missing)}")
-    return {half: curves if cues[half] is None else
-            dataclasses.replace(curves, probabilities=fusion.apply(curves.probabilities, curves.times, cues[half]),
-                                loudness=cues[half].level_at(curves.times), fused=True)
-            for half, curves in scored.items()}
-
-
-def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], duration_s: float, jumps: list[dict],
-               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float) -> TagResult:
-    """The result of one input from its score curves (per half): the smoothed events with everything the
-    events file records. Every engine ends here, so their outputs agree."""
-    events = [event for half, c in curves for event in find_events(c.times, c.probabilities, c.classes, smoother, half)]
-    classes = curves[0][1].classes
-    return TagResult(str(source), duration_s, fps, model_info, classes, events, curves, wall_s, discontinuities=jumps)

@@ -7,8 +7,10 @@ Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``) and loads them from there af
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from highlighter import __version__
 from highlighter.errors import HighlighterError
@@ -47,12 +49,46 @@ def resolve_checkpoint(reference: str | Path) -> Path:
     return Path(folder)
 
 
-def checkpoint_image_size(folder: Path) -> int | None:
-    """The input size a checkpoint folder's model expects, read from its metadata without loading PyTorch (so
-    decoding can start while the model loads); None where the metadata cannot say (loading it then reports
-    why)."""
+
+class CheckpointError(HighlighterError):
+    """A checkpoint folder is missing, incomplete or does not fit the model it names."""
+
+
+def read_checkpoint_meta(folder: str | Path) -> dict[str, Any]:
+    """The metadata (``highlighter.json``) of a checkpoint folder, with one-line errors for anything missing;
+    read without PyTorch (``highlighter.model.read_spec`` makes a ``ClassifierSpec`` of it)."""
+    folder = Path(folder)
+    meta_path = folder / META_FILE
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: no such checkpoint folder (train one with `highlight train`)")
+    if not meta_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
+        raise CheckpointError(f"{folder}: not a highlighter checkpoint (needs {META_FILE} and {WEIGHTS_FILE})")
     try:
-        size = json.loads((Path(folder) / META_FILE).read_text())["image_size"]
-    except (OSError, ValueError, KeyError, TypeError):
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{meta_path}: malformed checkpoint metadata ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{meta_path}: malformed checkpoint metadata (not a JSON object)")
+    return meta
+
+
+def checkpoint_image_size(folder: str | Path) -> int | None:
+    """The input size a checkpoint folder's model expects, read without PyTorch (so decoding can start while
+    the model loads); None where the metadata cannot say (loading the model then reports why)."""
+    try:
+        size = read_checkpoint_meta(folder).get("image_size")
+    except HighlighterError:
         return None
     return size if isinstance(size, int) and size > 0 else None
+
+
+def checkpoint_info(reference: str | Path) -> dict[str, Any]:
+    """The ``model`` block of the events JSON for a checkpoint (a folder or hf-hub name): its model name, the
+    reference as given and the SHA-256 of its weights. Read without PyTorch."""
+    folder = resolve_checkpoint(reference)
+    name = read_checkpoint_meta(folder).get("model")
+    digest = hashlib.sha256()
+    with open(folder / WEIGHTS_FILE, "rb") as weights:  # in pieces: the file can be larger than the model in bf16
+        while chunk := weights.read(1 << 24):
+            digest.update(chunk)
+    return {"name": name, "checkpoint": str(reference), "sha256": digest.hexdigest()}

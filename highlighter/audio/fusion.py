@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import torch
 from safetensors import safe_open
 
 from highlighter.audio.features import FEATURE_NAMES, AudioCue
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND
-from highlighter.model import WEIGHTS_FILE, read_spec
 from highlighter.settings import AudioSettings, TagSettings
-from highlighter.weights import resolve_checkpoint
+from highlighter.weights import WEIGHTS_FILE, read_checkpoint_meta, resolve_checkpoint
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +86,20 @@ class Fusion:
 
     def to_checkpoint(self) -> tuple[dict[str, torch.Tensor], dict]:
         """The tensors and the JSON entry of the checkpoint's fusion block."""
+        import torch
+
         tensors = {f"{TENSOR_PREFIX}{name}": torch.from_numpy(np.asarray(getattr(self, name), dtype=np.float32))
                    for name in ("mean", "std", "weight", "bias")}
         return tensors, {"format": FORMAT, "classes": self.classes, "audio": asdict(self.audio),
                          "inputs": input_count(self.audio), **self.info}
 
     @classmethod
-    def from_checkpoint(cls, entry: dict, tensors: dict[str, torch.Tensor]) -> Fusion:
-        """The fusion of a checkpoint's block (see :meth:`to_checkpoint`)."""
+    def from_checkpoint(cls, entry: dict, tensors: dict[str, np.ndarray]) -> Fusion:
+        """The fusion of a checkpoint's block (see :meth:`to_checkpoint`; tensors read as NumPy arrays)."""
         if entry.get("format") != FORMAT:
             raise ValueError(f"unknown fusion block format {entry.get('format')!r} (this version reads {FORMAT})")
-        arrays = {name: tensors[f"{TENSOR_PREFIX}{name}"].float().numpy() for name in ("mean", "std", "weight", "bias")}
+        arrays = {name: np.asarray(tensors[f"{TENSOR_PREFIX}{name}"], dtype=np.float32)
+                  for name in ("mean", "std", "weight", "bias")}
         info = {k: v for k, v in entry.items() if k not in ("format", "classes", "audio", "inputs")}
         return cls(list(entry["classes"]), AudioSettings(**entry["audio"]), info=info, **arrays)
 
@@ -103,6 +107,8 @@ class Fusion:
 def _fit_class(x: np.ndarray, offset: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
     """Weights and bias of a logistic regression on standardised ``x`` added to ``offset`` (the frame logit;
     positives weighted to balance the negatives, L2 on weights and bias), by L-BFGS."""
+    import torch  # training only: tagging applies a fusion without PyTorch
+
     inputs, targets, base = torch.from_numpy(x).float(), torch.from_numpy(y).float(), torch.from_numpy(offset).float()
     positive_weight = torch.tensor(max((len(y) - y.sum()) / max(y.sum(), 1), 1.0))
     weight = torch.zeros(x.shape[1], requires_grad=True)
@@ -180,9 +186,9 @@ def load_fusion(settings: TagSettings) -> Fusion | None:
     entry, tensors = None, {}
     if not settings.zero_shot:
         folder = resolve_checkpoint(settings.weights)
-        entry = read_spec(folder).extra.get("fusion")
+        entry = (read_checkpoint_meta(folder).get("extra") or {}).get("fusion")
         if entry is not None:
-            with safe_open(str(folder / WEIGHTS_FILE), framework="pt") as weights:
+            with safe_open(str(folder / WEIGHTS_FILE), framework="numpy") as weights:
                 tensors = {k: weights.get_tensor(k) for k in weights.keys() if k.startswith(TENSOR_PREFIX)}
     if entry is None:
         message = f"{'zero-shot model' if settings.zero_shot else settings.weights}: no audio fusion"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from highlighter.soccernet.games import half_videos
+from highlighter.curves import expand_inputs
 from highlighter.settings import TagSettings, VideoSettings
 from highlighter.video import FrameSampler
 from highlighter.weights import checkpoint_image_size, resolve_checkpoint
@@ -23,17 +23,13 @@ def start_decoding(path: Path, video: VideoSettings, tag: TagSettings) -> dict[i
     whose input size only open_clip knows, or any problem with the input, which tagging reports as usual)."""
     if tag.zero_shot:
         return None
-    samplers: dict[int | None, FrameSampler] = {}
     try:
         size = checkpoint_image_size(resolve_checkpoint(tag.weights))
         if size is None:
             return None
-        videos = dict(half_videos(path)) if path.is_dir() else {None: path}
-        for half, file in videos.items():
-            samplers[half] = FrameSampler.from_settings(file, video, size, tag.batch_size)
+        samplers = {half: FrameSampler.from_settings(file, video, size, tag.batch_size)
+                    for half, file in expand_inputs([path])[0][1].items()}
     except Exception:  # tagging the input reports it, with the usual message
-        return None
-    if not samplers:
         return None
     # a game's halves take turns on few cores: only the first starts now (see score_videos)
     next(iter(samplers.values())).start()
@@ -44,7 +40,7 @@ def run_local(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> N
     """Tag ``jobs`` in this process with one model, reporting each result or failure to ``finisher``."""
     ahead = start_decoding(jobs[0].path, settings.video, settings.tag) if jobs else None
     try:
-        from highlighter.tagging import Tagger, expand_inputs
+        from highlighter.tagging import Tagger
 
         tagger = Tagger.from_settings(settings.video, settings.smoother, settings.tag, settings.progress)
     except BaseException:

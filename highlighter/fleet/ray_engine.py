@@ -1,9 +1,10 @@
 """The Ray engine: tagging many inputs on a Ray cluster (or a Ray instance on this machine) with Ray Data.
 
 What runs where: the driver (the `highlight tag` process) plans the inputs, reads the model's name, digest
-and image size, and at the end smooths each input's score curves and writes its files with the same code as
-the local engine. Each video (a game's half is one) is decoded and sampled by one Ray task on one CPU, which
-streams its frame batches out as it goes; the batches are scored by a pool of actors that each load the model
+and image size from the checkpoint's metadata (it never loads PyTorch, so Ray and the actors start sooner),
+and at the end smooths each input's score curves and writes its files with the same code as the local
+engine. Each video (a game's half is one) is decoded and sampled by one Ray task on ``tag.decode_cpus`` CPUs
+(one by default), which streams its frame batches out as it goes; the batches are scored by a pool of actors that each load the model
 once (one per GPU with a GPU each, else ``tag.workers`` actors on ``tag.worker_cpus`` CPUs each). Ray Data's
 streaming executor keeps every stage a few blocks ahead at most (a decoding task pauses while its output
 waits), so memory stays bounded however many inputs there are. A task whose worker process dies is run again
@@ -28,12 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from highlighter.audio.fusion import Fusion, load_fusion
+from highlighter.curves import ScoreCurves, expand_inputs, fuse_curves, read_cues, tag_result
 from highlighter.errors import HighlighterError
 from highlighter.fleet.ray_decode import decode_video
-from highlighter.score import FrameScorer, ScoreCurves
 from highlighter.settings import TagSettings
-from highlighter.tagging import expand_inputs, fuse_curves, load_model, model_dtype, read_cues, tag_result
-from highlighter.weights import is_hub_name
+from highlighter.weights import checkpoint_info, is_hub_name, read_checkpoint_meta, resolve_checkpoint
 
 if TYPE_CHECKING:
     from highlighter.fleet.jobs import Job
@@ -61,6 +61,8 @@ class ScoreBatches:
         import torch
 
         from highlighter.device import resolve_device
+        from highlighter.score import FrameScorer
+        from highlighter.tagging import load_model, model_dtype
 
         classifier, _ = load_model(settings, model_dtype(settings))
         self.size = classifier.spec.image_size
@@ -145,6 +147,22 @@ def for_workers(tag: TagSettings) -> TagSettings:
     return dataclasses.replace(tag, weights=os.path.abspath(tag.weights))
 
 
+def model_summary(tag: TagSettings) -> tuple[int, list[str], dict]:
+    """The model's input size, classes and ``model`` block of the events JSON, as the driver needs them: from
+    the checkpoint's metadata, without PyTorch (the scoring actors load the model itself). A zero-shot model
+    is built here once, as only open_clip knows its size."""
+    if tag.zero_shot:
+        from highlighter.tagging import load_model
+
+        classifier, model_info = load_model(tag)
+        return classifier.spec.image_size, list(classifier.spec.classes), model_info
+    meta = read_checkpoint_meta(resolve_checkpoint(tag.weights))
+    size, classes = meta.get("image_size"), meta.get("classes")
+    if not isinstance(size, int) or not isinstance(classes, list):
+        raise HighlighterError(f"{tag.weights}: checkpoint metadata without its image size or classes")
+    return size, [str(c) for c in classes], checkpoint_info(tag.weights)
+
+
 def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> None:
     """Tag ``jobs`` on Ray: this machine (``tag.address`` None, unless Ray is already initialised in this
     process) or the cluster at ``tag.address`` (``auto`` or ``HOST:PORT``)."""
@@ -152,9 +170,7 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     tag = settings.tag
     if not ray.is_initialized():
         ray.init(address=tag.address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    classifier, model_info = load_model(tag)  # name, digest and image size; the actors load their own
-    size, classes = classifier.spec.image_size, list(classifier.spec.classes)
-    del classifier
+    size, classes, model_info = model_summary(tag)
     halves: dict[int, dict[int | None, Path]] = {}
     for key, job in enumerate(jobs):
         try:
@@ -174,15 +190,18 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     cluster = ray.cluster_resources()
     gpus = int(cluster.get("GPU", 0))
     workers = tag.workers or max(gpus, 1)
-    if not gpus and workers * tag.worker_cpus > cluster.get("CPU", 0) - 1:
-        raise HighlighterError(f"{workers} scoring workers of {tag.worker_cpus:g} CPUs each leave no CPU of the "
-                               f"{cluster.get('CPU', 0):g} for decoding: lower --workers or --worker-cpus")
+    if tag.decode_cpus <= 0 or (not gpus and tag.worker_cpus <= 0):
+        raise HighlighterError("--decode-cpus and --worker-cpus must be positive")
+    if not gpus and workers * tag.worker_cpus > cluster.get("CPU", 0) - tag.decode_cpus:
+        raise HighlighterError(f"{workers} scoring workers of {tag.worker_cpus:g} CPUs each leave too few of the "
+                               f"{cluster.get('CPU', 0):g} CPUs for a decoding task of {tag.decode_cpus:g}: lower "
+                               "--workers, --worker-cpus or --decode-cpus")
     resources = dict(num_gpus=1) if gpus else dict(num_cpus=tag.worker_cpus)
     threads = None if gpus else max(1, round(tag.worker_cpus))
     stream = (ray.data.from_items(parts, override_num_blocks=len(parts))
               # a decoding task holds a few batches (its reservation also keeps decoding a stage of its own,
               # not fused into the scoring actors, where decoding and scoring would take turns)
-              .map_batches(decode_video, batch_size=1, num_cpus=1, memory=DECODE_BATCHES_HELD * batch_bytes,
+              .map_batches(decode_video, batch_size=1, num_cpus=tag.decode_cpus, memory=DECODE_BATCHES_HELD * batch_bytes,
                            fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
               .map_batches(ScoreBatches, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
                            fn_constructor_kwargs=dict(settings=for_workers(tag), threads=threads), **resources))

@@ -84,3 +84,15 @@ def test_import_is_light():
     code = "import sys, highlighter; print('torch' in sys.modules, 'open_clip' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["False",
                                                                                                           "False"]
+
+
+@pytest.mark.parametrize("module", ["highlighter.fleet.ray_engine", "highlighter.fleet.local", "highlighter.curves"])
+def test_engines_start_without_pytorch(module):
+    """The Ray driver never loads PyTorch (the actors do), and the local engine starts the first input's
+    decoding before it loads: neither module, nor the shared end of tagging, imports torch or open_clip."""
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print('torch' in sys.modules, 'open_clip' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "False"], result.stderr[-500:]

@@ -10,8 +10,9 @@ command starts Ray and stops it at exit), and joining one already running (`ray 
 cluster; this benchmark starts it and ends it with `ray stop`, which stops every Ray instance of this
 machine). Each round runs every command once, in turn; the figures are each command's median wall time and
 the median of its ratios to the local engine of the same round. The Ray engine's events must equal the local
-engine's (checked). With 2 workers on a CPU-only machine each actor reserves half a CPU, so that one is left
-for decoding.
+engine's (checked). The Ray runs: the defaults (one actor of one CPU, decoding tasks of one CPU); one actor of
+half a CPU with decoding tasks of 0.75 CPU (two videos decode at once beside it on 2 cores); 2 actors of half a
+CPU each, so that one CPU is left for decoding.
 """
 
 from __future__ import annotations

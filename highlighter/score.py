@@ -22,14 +22,10 @@ from torch import nn
 from highlighter.curves import ScoreCurves
 from highlighter.device import inference_dtype
 from highlighter.model import HighlightClassifier
-from highlighter.video import FrameSampler
+from highlighter.video import FrameSampler, decode_together
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
-
-#: Decode a game's halves at the same time only with at least this many cores: on fewer, two decoders
-#: and the model fight over them and the second decoder's buffers only add memory.
-CONCURRENT_DECODE_MIN_CORES = 8
 
 
 def is_convolutional(model: nn.Module) -> bool:
@@ -166,10 +162,10 @@ def score_videos(samplers: Mapping[K, FrameSampler], scorer: FrameScorer, progre
     """Score every sample of each sampler, through one model.
 
     With ``concurrent`` the videos decode at the same time (each sampler's decoder runs in its own thread,
-    its batches taken in turn); by default only with ``CONCURRENT_DECODE_MIN_CORES`` cores or more.
+    its batches taken in turn); by default where :func:`~highlighter.video.decode_together` says so.
     """
     if concurrent is None:
-        concurrent = len(samplers) > 1 and len(os.sched_getaffinity(0)) >= CONCURRENT_DECODE_MIN_CORES
+        concurrent = decode_together(len(samplers))
     tasks = {key: progress.add_task((labels or {}).get(key) or f"tag {sampler.path.name}",
                                     total=sampler.expected_samples) if progress else None
              for key, sampler in samplers.items()}

@@ -208,8 +208,10 @@ def test_files_decord_gets_wrong_are_routed_to_pyav_with_the_reason(clip, name, 
 
 def test_auto_picks_decord_only_where_it_is_exact_and_faster(clip):
     small = clip("plain.mkv", seconds=8, **TINY)
-    large = clip("720p.mp4", seconds=1, width=1280, height=720)
-    assert FrameSampler(small).decoder == "pyav"  # PyAV decodes small pictures faster
+    hd = clip("720p.mp4", seconds=1, width=1280, height=720)
+    large = clip("1080p.mp4", seconds=1, width=1920, height=1080)
+    assert FrameSampler(small).decoder == "pyav"  # PyAV decodes pictures up to 720p faster
+    assert FrameSampler(hd).decoder == "pyav"
     assert FrameSampler(large).decoder == "decord"
     assert FrameSampler(large, sampling="keyframes").decoder == "pyav"  # its codec skips the other frames
     assert FrameSampler(large, decoder="pyav").decoder == "pyav"

@@ -221,13 +221,15 @@ def test_the_first_input_decodes_while_the_model_loads(trained, test_game, tmp_p
     from highlighter.api import configured
     from highlighter.fleet.local import start_decoding
     from highlighter.tagging import Tagger
+    from highlighter.video import decode_together
 
     _, result = trained
     sections = configured(("video", "smoother", "tag"), None, {"weights": str(result.checkpoint)})
     video, tag = sections["video"], sections["tag"]
     ahead = start_decoding(test_game, video, tag)
     first, second = ahead.values()
-    assert first.started_at is not None and second.started_at is None  # halves decode in turn on few cores
+    assert first.started_at is not None  # and the second half only where halves decode together
+    assert (second.started_at is not None) == decode_together(2)
     deadline = time.monotonic() + 10
     while not decoders() and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from highlighter.curves import expand_inputs
 from highlighter.settings import TagSettings, VideoSettings
-from highlighter.video import FrameSampler
+from highlighter.video import FrameSampler, decode_together
 from highlighter.weights import checkpoint_image_size, resolve_checkpoint
 
 if TYPE_CHECKING:
@@ -31,8 +31,9 @@ def start_decoding(path: Path, video: VideoSettings, tag: TagSettings) -> dict[i
                     for half, file in expand_inputs([path])[0][1].items()}
     except Exception:  # tagging the input reports it, with the usual message
         return None
-    # a game's halves take turns on few cores: only the first starts now (see score_videos)
-    next(iter(samplers.values())).start()
+    # a game's halves take turns on few cores (only the first starts now), decode together on many
+    for sampler in list(samplers.values())[:len(samplers) if decode_together(len(samplers)) else 1]:
+        sampler.start()
     return samplers
 
 

@@ -37,10 +37,11 @@ DECORD_CHUNK = 16
 DECORD_CODECS = frozenset({"h264", "mpeg4"})
 DECORD_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"})
 DECORD_PIXEL_FORMATS = frozenset({"yuv420p", "yuvj420p"})
-#: ``auto`` picks decord (where it is exact) from this many stored pixels per frame. Exact sampling at 1 fps
-#: on 2 cores, as a ratio to ``ffmpeg -i X -f null -`` (best of 3, H.264): 398x224 PyAV 1.24, decord 1.59;
-#: 640x360 both 1.19; 1280x720 decord 1.00, PyAV 1.10 (benchmarks/bench_sampler.py --repeat 3).
-DECORD_FASTER_FROM_PIXELS = 640 * 360
+#: ``auto`` picks PyAV up to this many stored pixels per frame, decord (where it is exact) above. Exact sampling
+#: at 1 fps on 2 cores, PyAV (one swscale context per pass) against decord, wall time in pairs: 398x224
+#: 13.5 s against 22.3 s (floor 12.6 s); 1280x720 0.97x decord (median of 4 pairs, each below 1); 1920x1080
+#: 1.05x decord (3 pairs) (benchmarks/bench_sampler.py and its --child runs).
+PYAV_FASTER_UP_TO_PIXELS = 1280 * 720
 
 
 class Untrusted(Exception):
@@ -99,7 +100,9 @@ class PyAVBackend(Backend):
             width, height = height, width
         with open_container(self.path) as container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            # key frames only: slice threads, as frame threads buy nothing on frames decoded alone and sync on
+            # every skipped packet (45-min 224p half: 2.7 s with frame threads, 0.4 s with slice threads)
+            stream.thread_type = "SLICE" if keyframes_only else "AUTO"
             if keyframes_only:
                 stream.codec_context.skip_frame = "NONKEY"
             clock = self.clock(keyframes_only)
@@ -212,13 +215,14 @@ def decord_unfit(info: VideoInfo) -> str | None:
 def choose_backend(requested: str, info: VideoInfo, keyframes_only: bool = False) -> tuple[str, str | None]:
     """The backend for ``info``'s file given the ``--decoder`` value (``auto``, ``decord`` or ``pyav``), and
     the reason decord was passed over where it was asked for or could have been picked. Decoding key frames
-    only, ``auto`` takes PyAV at every size (its codec skips the other frames: 0.18x the floor at 224p and
-    0.07x at 720p, decord 0.31x and 0.13x)."""
+    only, ``auto`` takes PyAV at every size (its codec skips the other frames, on slice threads: a whole
+    sampler process took 0.77x decord's time on a 45-min 224p half and 0.64x on a 10-min 720p clip, median of
+    5 pairs each)."""
     if requested == "pyav":
         return "pyav", None
     unfit = decord_unfit(info)
     if unfit is not None:
         return "pyav", unfit
-    if requested == "auto" and (keyframes_only or info.width * info.height < DECORD_FASTER_FROM_PIXELS):
+    if requested == "auto" and (keyframes_only or info.width * info.height <= PYAV_FASTER_UP_TO_PIXELS):
         return "pyav", None
     return "decord", None

@@ -28,6 +28,14 @@ SAMPLING_MODES = choices(VideoSettings, "sampling")
 
 #: A decode that stops this many seconds (plus one frame) before the declared duration is reported.
 TRUNCATION_SLACK_S = 1.0
+#: Decode a game's halves at the same time only with at least this many cores: on fewer, two decoders
+#: and the model fight over them and the second decoder's buffers only add memory.
+CONCURRENT_DECODE_MIN_CORES = 8
+
+
+def decode_together(videos: int) -> bool:
+    """Whether ``videos`` videos of one input (a game's halves) should decode at the same time here."""
+    return videos > 1 and len(os.sched_getaffinity(0)) >= CONCURRENT_DECODE_MIN_CORES
 
 
 @dataclass

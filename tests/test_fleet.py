@@ -212,3 +212,20 @@ def test_ray_workers_killed_mid_input_are_retried_and_the_run_completes(trained,
     assert [r["status"] for r in manifest(remote).values()] == ["done"] * 4
     for path in sorted(local.glob("*.events.json")):
         assert without_timing(path) == without_timing(remote / path.name)
+
+
+def test_ray_reservations_that_fit_two_cores_give_the_same_events(trained, halves, ray_local, tmp_path):
+    """A half-CPU actor beside decoding tasks of 0.75 CPU (two videos decode at once on 2 cores, the
+    benchmark's fastest setting here) writes the local engine's events; reservations that leave no room for
+    one decoding task are a one-line error naming the options."""
+    _, result = trained
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    assert tag(*halves[:2], "-o", local, "--weights", result.checkpoint, "-q") == (0, "")
+    code, output = tag(*halves[:2], "-o", remote, "--engine", "ray", "--weights", result.checkpoint, "-q",
+                       "--workers", "1", "--worker-cpus", "0.5", "--decode-cpus", "0.75")
+    assert code == 0, output
+    for events in local.glob("*.events.json"):
+        assert without_timing(events) == without_timing(remote / events.name)
+    code, output = tag(*halves[:1], "-o", tmp_path / "none", "--engine", "ray", "--weights", result.checkpoint,
+                       "-q", "--workers", "1", "--worker-cpus", "1.5", "--decode-cpus", "1")
+    assert code == 1 and "--decode-cpus" in output and len(output.strip().splitlines()) == 1

@@ -343,8 +343,8 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
               help="Also write NAME.report.html beside the events file: the review page (`highlight report`).")
 @quiet_option
 def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
-        overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str, fps: float, sampling: str,
-        decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
+        overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str,
+        fps: float, sampling: str, decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
         pretrained: str, classes: str, audio: str, window_s: float, threshold: float, nms: float | None, scores: Path | None,
         plot: Path | None, report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.

@@ -22,7 +22,6 @@ from highlighter.video import FrameSampler
 from highlighter.weights import checkpoint_info, resolve_checkpoint
 
 
-
 def model_dtype(settings: TagSettings) -> torch.dtype:
     """The dtype of the model's weights and inputs: ``settings.precision`` resolved on its device."""
     return inference_dtype(settings.precision, resolve_device(settings.device))
@@ -38,8 +37,8 @@ def load_model(settings: TagSettings, dtype: torch.dtype | None = None) -> tuple
         classifier, _, _ = create_classifier(settings.model, classes, settings.pretrained)
         return classifier.eval(), {"name": settings.model, "pretrained": settings.pretrained, "checkpoint": None,
                                    "sha256": None}
-    classifier = load_checkpoint(resolve_checkpoint(settings.weights), dtype=dtype)
-    return classifier, checkpoint_info(settings.weights)
+    folder = resolve_checkpoint(settings.weights)
+    return load_checkpoint(folder, dtype=dtype), checkpoint_info(settings.weights, folder)
 
 
 class Tagger:
@@ -76,12 +75,12 @@ class Tagger:
         """Events of one input (a video, or a game's halves, decoded at the same time where the machine
         has the cores for it). ``samplers``: the videos' samplers where they were made (and started) ahead;
         the decode+score time then counts from the start of their decoding."""
-        started = time.perf_counter()
+        ahead = [s.started_at for s in (samplers or {}).values() if s.started_at is not None]
+        started = min([time.perf_counter(), *ahead])
         if samplers is None:
             size = self.scorer.classifier.spec.image_size
             samplers = {half: FrameSampler.from_settings(video, self.video, size, self.settings.batch_size)
                         for half, video in videos.items()}
-        started = min([started] + [s.started_at for s in samplers.values() if s.started_at is not None])
         labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}
         scored = self._fused(videos, lambda: score_videos(samplers, self.scorer, self.progress, labels))
         duration = sum(sampler.info.length_s for sampler in samplers.values())

@@ -49,7 +49,6 @@ def resolve_checkpoint(reference: str | Path) -> Path:
     return Path(folder)
 
 
-
 class CheckpointError(HighlighterError):
     """A checkpoint folder is missing, incomplete or does not fit the model it names."""
 
@@ -82,10 +81,10 @@ def checkpoint_image_size(folder: str | Path) -> int | None:
     return size if isinstance(size, int) and size > 0 else None
 
 
-def checkpoint_info(reference: str | Path) -> dict[str, Any]:
-    """The ``model`` block of the events JSON for a checkpoint (a folder or hf-hub name): its model name, the
-    reference as given and the SHA-256 of its weights. Read without PyTorch."""
-    folder = resolve_checkpoint(reference)
+def checkpoint_info(reference: str | Path, folder: Path) -> dict[str, Any]:
+    """The ``model`` block of the events JSON for a checkpoint: its model name, the ``reference`` as given (a
+    folder or hf-hub name) and the SHA-256 of the weights in ``folder`` (the reference resolved). Read
+    without PyTorch."""
     name = read_checkpoint_meta(folder).get("model")
     digest = hashlib.sha256()
     with open(folder / WEIGHTS_FILE, "rb") as weights:  # in pieces: the file can be larger than the model in bf16

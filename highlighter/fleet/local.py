@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 
 def start_decoding(path: Path, video: VideoSettings, tag: TagSettings) -> dict[int | None, FrameSampler] | None:
-    """The samplers of the videos of input ``path`` (a video or a game folder), the first one decoding already,
-    before PyTorch and the model load (about 4 s of a 22 s run on a 10-minute 720p clip on 2 cores; 18 s of
-    83 s for a 90-minute match on a GPU machine). None where that cannot be done ahead (a zero-shot model,
-    whose input size only open_clip knows, or any problem with the input, which tagging reports as usual)."""
+    """The samplers of the videos of input ``path`` (a video or a game folder), decoding already (the first half, or
+    both where halves decode together) before PyTorch and the model load (about 4 s on 2 cores). None where that
+    cannot be done ahead (a zero-shot model, whose input size only open_clip knows, or any problem with the input,
+    which tagging reports as usual)."""
     if tag.zero_shot:
         return None
     try:
@@ -31,8 +31,8 @@ def start_decoding(path: Path, video: VideoSettings, tag: TagSettings) -> dict[i
                     for half, file in expand_inputs([path])[0][1].items()}
     except Exception:  # tagging the input reports it, with the usual message
         return None
-    # a game's halves take turns on few cores (only the first starts now), decode together on many
-    for sampler in list(samplers.values())[:len(samplers) if decode_together(len(samplers)) else 1]:
+    first, *others = samplers.values()
+    for sampler in [first, *others] if decode_together(len(samplers)) else [first]:
         sampler.start()
     return samplers
 

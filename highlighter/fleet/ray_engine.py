@@ -1,16 +1,15 @@
 """The Ray engine: tagging many inputs on a Ray cluster (or a Ray instance on this machine) with Ray Data.
 
-What runs where: the driver (the `highlight tag` process) plans the inputs, reads the model's name, digest
-and image size from the checkpoint's metadata (it never loads PyTorch, so Ray and the actors start sooner),
-and at the end smooths each input's score curves and writes its files with the same code as the local
-engine. Each video (a game's half is one) is decoded and sampled by one Ray task on ``tag.decode_cpus`` CPUs
-(one by default), which streams its frame batches out as it goes; the batches are scored by a pool of actors that each load the model
-once (one per GPU with a GPU each, else ``tag.workers`` actors on ``tag.worker_cpus`` CPUs each). Ray Data's
-streaming executor keeps every stage a few blocks ahead at most (a decoding task pauses while its output
-waits), so memory stays bounded however many inputs there are. A task whose worker process dies is run again
-(Ray Data retries its tasks on such system failures; decoder crashes never get that far, the sampler decodes
-in a child process of its own) and a lost actor is restarted; the driver drops the batches it already has,
-so each frame counts once.
+What runs where: the driver (the `highlight tag` process) plans the inputs, reads the model's name, digest and image
+size from the checkpoint's metadata (it never loads PyTorch, so Ray and the actors start sooner), and at the end
+smooths each input's score curves and writes its files with the same code as the local engine. Each video (a game's
+half is one) is decoded and sampled by one Ray task on ``tag.decode_cpus`` CPUs (one by default), which streams its
+frame batches out as it goes; the batches are scored by a pool of actors that each load the model once (one per GPU
+with a GPU each, else ``tag.workers`` actors on ``tag.worker_cpus`` CPUs each). Ray Data's streaming executor keeps
+every stage a few blocks ahead at most (a decoding task pauses while its output waits), so memory stays bounded
+however many inputs there are. A task whose worker process dies is run again (Ray Data retries its tasks on such
+system failures; decoder crashes never get that far, the sampler decodes in a child process of its own) and a lost
+actor is restarted; the driver drops the batches it already has, so each frame counts once.
 
 Frame batches travel as raw bytes with their row count (no tensor extension types), and every model call
 sees the same batch as in the local engine, so the scores, and the files, are the same.
@@ -156,11 +155,12 @@ def model_summary(tag: TagSettings) -> tuple[int, list[str], dict]:
 
         classifier, model_info = load_model(tag)
         return classifier.spec.image_size, list(classifier.spec.classes), model_info
-    meta = read_checkpoint_meta(resolve_checkpoint(tag.weights))
+    folder = resolve_checkpoint(tag.weights)
+    meta = read_checkpoint_meta(folder)
     size, classes = meta.get("image_size"), meta.get("classes")
     if not isinstance(size, int) or not isinstance(classes, list):
         raise HighlighterError(f"{tag.weights}: checkpoint metadata without its image size or classes")
-    return size, [str(c) for c in classes], checkpoint_info(tag.weights)
+    return size, [str(c) for c in classes], checkpoint_info(tag.weights, folder)
 
 
 def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> None:
@@ -201,8 +201,8 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     stream = (ray.data.from_items(parts, override_num_blocks=len(parts))
               # a decoding task holds a few batches (its reservation also keeps decoding a stage of its own,
               # not fused into the scoring actors, where decoding and scoring would take turns)
-              .map_batches(decode_video, batch_size=1, num_cpus=tag.decode_cpus, memory=DECODE_BATCHES_HELD * batch_bytes,
-                           fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
+              .map_batches(decode_video, batch_size=1, num_cpus=tag.decode_cpus,
+                           memory=DECODE_BATCHES_HELD * batch_bytes, fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
               .map_batches(ScoreBatches, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
                            fn_constructor_kwargs=dict(settings=for_workers(tag), threads=threads), **resources))
     collector = Collector(jobs, halves, classes, model_info, settings, finisher, load_fusion(tag))

@@ -42,8 +42,7 @@ class Prefetcher(Generic[T], Iterator[T]):
     def close(self) -> None:
         """Stop the producer and wait for its thread to end."""
         self._stop.set()
-        if self._worker is not threading.current_thread():
-            self._worker.join()
+        self._worker.join()
 
     def __del__(self) -> None:
         self._stop.set()  # an abandoned stream lets its thread end (its put gives up)

@@ -38,9 +38,9 @@ DECORD_CODECS = frozenset({"h264", "mpeg4"})
 DECORD_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"})
 DECORD_PIXEL_FORMATS = frozenset({"yuv420p", "yuvj420p"})
 #: ``auto`` picks PyAV up to this many stored pixels per frame, decord (where it is exact) above. Exact sampling
-#: at 1 fps on 2 cores, PyAV (one swscale context per pass) against decord, wall time in pairs: 398x224
-#: 13.5 s against 22.3 s (floor 12.6 s); 1280x720 0.97x decord (median of 4 pairs, each below 1); 1920x1080
-#: 1.05x decord (3 pairs) (benchmarks/bench_sampler.py and its --child runs).
+#: at 1 fps on 2 cores, PyAV (one swscale context per pass) against decord, sampler processes in pairs: 398x224
+#: 0.61x (14.2 s against 23.4 s); 1280x720 0.95x (median of 4 pairs); 1920x1080 1.07x (3 pairs)
+#: (benchmarks/bench_sampler.py and its --child runs).
 PYAV_FASTER_UP_TO_PIXELS = 1280 * 720
 
 
@@ -216,7 +216,7 @@ def choose_backend(requested: str, info: VideoInfo, keyframes_only: bool = False
     """The backend for ``info``'s file given the ``--decoder`` value (``auto``, ``decord`` or ``pyav``), and
     the reason decord was passed over where it was asked for or could have been picked. Decoding key frames
     only, ``auto`` takes PyAV at every size (its codec skips the other frames, on slice threads: a whole
-    sampler process took 0.77x decord's time on a 45-min 224p half and 0.64x on a 10-min 720p clip, median of
+    sampler process took 0.73x decord's time on a 45-min 224p half and 0.68x on a 10-min 720p clip, median of
     5 pairs each)."""
     if requested == "pyav":
         return "pyav", None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, class_colour
 from highlighter.events import EVENT_COLUMNS, TagResult, event_rows, events_document
+from highlighter.safe_text import one_line
 from highlighter.schema import choices
 from highlighter.settings import TagSettings
 from highlighter.soccernet.files import predictions_json, soccernet_spots
@@ -36,12 +38,10 @@ def write_events(result: TagResult, path: Path, fmt: str) -> Path:
             with atomic_write(path) as handle:
                 json.dump(events_document(result), handle, indent=2)
         elif fmt == "csv":
-            table = pd.DataFrame(event_rows(result.events), columns=EVENT_COLUMNS)
-            with atomic_write(path, newline="") as handle:
-                table.to_csv(handle, index=False)
+            write_csv(pd.DataFrame(event_rows(result.events), columns=EVENT_COLUMNS), path)
         else:
             with atomic_write(path) as handle:
-                json.dump(soccernet_document(result, Path(result.source).name), handle, indent=2)
+                json.dump(soccernet_document(result, Path(os.path.abspath(result.source)).name), handle, indent=2)
     except OSError as exc:
         raise HighlighterError(f"{path}: cannot write ({exc.strerror})") from None
     return path
@@ -61,9 +61,18 @@ def write_scores(result: TagResult, path: Path) -> Path:
         with atomic_write(path, "wb") as handle:
             handle.write(buffer.getvalue())
     else:
-        with atomic_write(path, newline="") as handle:
-            result.scores.to_csv(handle, index=False, float_format="%.5f")
+        write_csv(result.scores, path, float_format="%.5f")
     return path
+
+
+def write_csv(table: pd.DataFrame, path: Path, **options) -> None:
+    """Write ``table`` as CSV, atomically, one row per line: its header and text cells made one line (labels
+    and class names come from events files and checkpoints; see ``highlighter.safe_text``)."""
+    lines = table.rename(columns=one_line)
+    for column in lines.select_dtypes(include=["object", "string"]).columns:  # pandas 3 has a str dtype
+        lines[column] = lines[column].map(lambda value: one_line(value) if isinstance(value, str) else value)
+    with atomic_write(path, newline="") as handle:
+        lines.to_csv(handle, index=False, **options)
 
 
 def write_plot(result: TagResult, path: Path) -> Path:

@@ -1,6 +1,10 @@
 """Captions burnt into reel segments (``--labels``): FFmpeg's drawtext where FFmpeg has it and a font file
 is found, else a caption image drawn with OpenCV (its built-in Hershey font needs no font file) and
-overlaid by FFmpeg."""
+overlaid by FFmpeg.
+
+drawtext reads the caption from a text file with expansion off, so a label reaches the screen as its literal
+text: no ``%{...}`` expansion, no backslash escapes, and no escaping layer to get wrong. File paths in the
+filter graph are escaped for both of its levels (:func:`filter_value`)."""
 
 from __future__ import annotations
 
@@ -15,20 +19,23 @@ import cv2
 import numpy as np
 
 from highlighter.cut.selection import Window
-from highlighter.cut.timelines import event_name
-from highlighter.events import match_clock
+from highlighter.cut.timelines import event_title
 from highlighter.video.encode import ffmpeg_binary
 
 #: fonts tried when fontconfig does not answer (Debian's fonts-dejavu-core, fonts-liberation)
 KNOWN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf")
-#: characters that need no escaping inside an FFmpeg filter option value
-_SAFE_PATH = re.compile(r"^[\w./+-]+$")
 
 
 def caption_text(window: Window) -> str:
-    """``Goal 1H 12:34`` (events of one window joined with `` · ``)."""
-    return " · ".join(f"{event_name(e)} {match_clock(e)}" for e in window.events)
+    """``Goal 1H 12:34`` (events of one window joined with `` · ``; one line, whatever the labels hold)."""
+    return " · ".join(event_title(e) for e in window.events)
+
+
+def filter_value(value: str) -> str:
+    """``value`` as one option value in an FFmpeg filter graph: escaped for the option level (``\\ ' :``),
+    then for the graph level (``\\ ' [ ] , ;``), as FFmpeg's "Notes on filtergraph escaping" describe."""
+    return re.sub(r"([\\'\[\],;])", r"\\\1", re.sub(r"([\\':])", r"\\\1", value))
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,7 +49,7 @@ def drawtext_font() -> str | None:
         found = subprocess.run(["fc-match", "-f", "%{file}", "sans:bold"], capture_output=True, text=True).stdout.strip()
         candidates.append(found)
     candidates += KNOWN_FONTS
-    return next((f for f in candidates if f and Path(f).is_file() and _SAFE_PATH.match(f)), None)
+    return next((f for f in candidates if f and Path(f).is_file()), None)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,15 @@ def font_size(height: int) -> int:
     return max(12, round(height / 22))
 
 
+def drawtext_style(height: int) -> str:
+    """drawtext's options for a caption in a ``height``-pixel video, all but its text: the font, white on a
+    translucent black box, bottom left."""
+    size = font_size(height)
+    margin = max(8, size // 2)
+    return (f"fontfile={filter_value(drawtext_font())}:fontsize={size}:fontcolor=white:box=1:boxcolor=black@0.6:"
+            f"boxborderw={max(4, size // 3)}:x={margin}:y=h-th-{margin}")
+
+
 def make_caption(text: str, width: int, height: int, folder: Path, number: int, renderer: str = "auto") -> Caption:
     """The caption of one segment; ``renderer`` is ``drawtext``, ``opencv`` or ``auto`` (drawtext if it can)."""
     font = drawtext_font() if renderer in ("auto", "drawtext") else None
@@ -69,10 +85,8 @@ def make_caption(text: str, width: int, height: int, folder: Path, number: int, 
     if font is not None:
         text_file = folder / f"caption{number}.txt"
         text_file.write_text(text, encoding="utf-8")
-        size = font_size(height)
-        margin = max(8, size // 2)
-        return Caption(filter=f"drawtext=fontfile={font}:textfile={text_file}:fontsize={size}:fontcolor=white:"
-                              f"box=1:boxcolor=black@0.6:boxborderw={max(4, size // 3)}:x={margin}:y=h-th-{margin}")
+        text_source = f"textfile={filter_value(str(text_file))}:expansion=none"
+        return Caption(filter=f"drawtext={drawtext_style(height)}:{text_source}")
     image = folder / f"caption{number}.png"
     cv2.imwrite(str(image), caption_image(text, height))
     return Caption(image=image)

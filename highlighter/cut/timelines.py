@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from highlighter.cut.selection import SelectionSettings, Window, padded_window
 from highlighter.errors import HighlighterError
-from highlighter.events import match_clock
+from highlighter.events import Event, match_clock
 from highlighter.review.source import MatchVideos
-from highlighter.events import Event
+from highlighter.safe_text import one_line
 
 TIMELINES = ("source", "reel")
 #: YouTube shows description chapters only if the first is at 0:00, there are 3 or more, each >= 10 s
@@ -40,12 +41,19 @@ class Span:
     @property
     def title(self) -> str:
         """``Goal 1H 12:34``."""
-        return f"{event_name(self.event)} {match_clock(self.event)}"
+        return event_title(self.event)
 
 
 def event_name(event: Event) -> str:
-    """``Goal``, ``Card``, ``Substitution``."""
-    return event.label[:1].upper() + event.label[1:]
+    """``Goal``, ``Card``, ``Substitution``: the label as one line (see ``highlighter.safe_text``). Every label
+    reaches a timeline or a caption through here, so none can add a record, a cue or a chapter of its own."""
+    label = one_line(event.label)
+    return label[:1].upper() + label[1:]
+
+
+def event_title(event: Event) -> str:
+    """``Goal 1H 12:34``: the event's name and match clock."""
+    return f"{event_name(event)} {match_clock(event)}"
 
 
 def reel_offsets(windows: list[Window]) -> list[float]:
@@ -86,7 +94,8 @@ def ffmetadata(spans: list[Span]) -> str:
 
 
 def _ffmeta_escape(text: str) -> str:
-    for special in ("\\", "=", ";", "#", "\n"):
+    """A one-line value (a span's title) with FFmetadata's special characters escaped."""
+    for special in ("\\", "=", ";", "#"):
         text = text.replace(special, "\\" + special)
     return text
 
@@ -146,6 +155,12 @@ def edl_rate(fps: float) -> float:
                         f"{', '.join(f'{r:g}' for r in TIMECODE_RATES)} fps (convert it, or use another format)")
 
 
+def edl_reel(video: Path) -> str:
+    """The CMX 3600 reel name of a video: the letters and digits of its name, at most 8 (``AX`` if none); a
+    space would split the edit line's columns."""
+    return re.sub(r"[^A-Za-z0-9]", "", video.stem)[:8] or "AX"
+
+
 def edl(windows: list[Window], videos: MatchVideos, title: str) -> str:
     """A CMX 3600 EDL cutting ``windows`` out of the source video(s), timecodes at the source frame rate
     (drop-frame at 29.97 and 59.94 fps, declared by the ``FCM`` line)."""
@@ -156,20 +171,20 @@ def edl(windows: list[Window], videos: MatchVideos, title: str) -> str:
         raise TimelineError(f"the halves run at different frame rates ({', '.join(map(str, sorted(rates)))} fps): "
                             "one EDL needs one rate")
     rate = edl_rate(videos.halves[0].info.avg_fps)
-    timeline = otio.schema.Timeline(name=title)
+    timeline = otio.schema.Timeline(name=one_line(title))
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
     timeline.tracks.append(track)
     for window in windows:
         half = videos.half(window.half)
         first, last = window.frames(rate)
         reference = otio.schema.ExternalReference(
-            target_url=str(half.path),
+            target_url=one_line(str(half.path)),
             available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
                                                     otio.opentime.RationalTime(round(half.info.duration_s * rate), rate)))
-        names = ", ".join(f"{event_name(e)} {match_clock(e)}" for e in window.events)
-        clip = otio.schema.Clip(name=names, media_reference=reference,
+        clip = otio.schema.Clip(name=", ".join(event_title(e) for e in window.events), media_reference=reference,
                                 source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(first, rate),
-                                                                     otio.opentime.RationalTime(last - first, rate)))
+                                                                     otio.opentime.RationalTime(last - first, rate)),
+                                metadata={"cmx_3600": {"reel": edl_reel(half.path)}})
         track.append(clip)
     text = otio.adapters.write_to_string(timeline, "cmx_3600", rate=rate)
     fcm = "FCM: DROP FRAME" if any(abs(rate - r) < 0.01 for r in DROP_FRAME_RATES) else "FCM: NON-DROP FRAME"

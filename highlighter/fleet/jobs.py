@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,16 +21,31 @@ GLOB_CHARACTERS = "*?["
 OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": f"/{PREDICTIONS_FILE}"}
 
 
+def plain_name(part: str) -> str:
+    """``part`` of a path as a plain file name: an empty one (the root folder's) or one of dots only (the stem
+    of ``...mkv``) gets a leading ``_``, so no output name is ``""``, ``.`` or ``..``."""
+    return part if part.strip(".") else f"_{part}"
+
+
+def is_plain_name(name: str) -> bool:
+    """True when ``name`` names a file inside a folder: not empty, ``.`` or ``..``, without a separator."""
+    return bool(name.strip(".")) and not any(sep and sep in name for sep in (os.sep, os.altsep, "\x00"))
+
+
 def output_names(sources: list[Path]) -> dict[Path, str]:
     """A distinct file name stem per input: its own name, or, where two inputs share it (``a/match.mkv``,
-    ``b/match.mkv``), as many parent folder names as it takes, joined by ``__`` (``a__match``)."""
-    split = {path: (path.absolute().parent.parts[1:], path.name if path.is_dir() else path.stem) for path in sources}
+    ``b/match.mkv``), as many parent folder names as it takes, joined by ``__`` (``a__match``). Names come
+    from each input's absolute path with ``.`` and ``..`` resolved (``game/sub/..`` is ``game``; a symbolic
+    link keeps its own name), and each part is a plain name (:func:`plain_name`)."""
+    absolute = {path: Path(os.path.abspath(path)) for path in sources}
+    split = {path: ([plain_name(part) for part in full.parent.parts[1:]],
+                    plain_name(full.name if path.is_dir() else full.stem)) for path, full in absolute.items()}
 
     def stem(path: Path, depth: int) -> str:
         parents, leaf = split[path]
         return "__".join([*parents[len(parents) - depth:], leaf])
 
-    distinct = list({path.absolute(): path for path in sources}.values())  # the same input twice is one input
+    distinct = list({full: path for path, full in absolute.items()}.values())  # the same input twice is one input
     names: dict[Path, str] = {}
     depth = 0
     while any(source not in names for source in sources):  # one count of stems per depth: linear, not quadratic
@@ -41,17 +57,30 @@ def output_names(sources: list[Path]) -> dict[Path, str]:
     return names
 
 
-def output_paths(name: str, out: Path | None, single: bool, fmt: str, scores: Path | None,
-                 plot: Path | None) -> tuple[Path, Path | None, Path | None]:
-    """Where one input's events, scores and plot go: the given files for a single input (unless ``out``
-    is a folder), else ``OUT/<name>.events.json`` (``OUT/<name>/results_spotting.json`` for SoccerNet)
-    with ``OUT/<name>.scores.npz`` and ``OUT/<name>.plot.png`` beside it."""
+def output_paths(name: str, out: Path | None, single: bool, fmt: str, scores: Path | None, plot: Path | None,
+                 report: bool = False) -> tuple[Path, Path | None, Path | None, Path | None]:
+    """Where one input's events, scores, plot and review page go: the given files for a single input (unless
+    ``out`` is a folder), else ``OUT/<name>.events.json`` (``OUT/<name>/results_spotting.json`` for SoccerNet)
+    with ``OUT/<name>.scores.npz``, ``OUT/<name>.plot.png`` and ``OUT/<name>.report.html`` beside it.
+
+    Every file named after an input is checked to be inside OUT (the working folder without ``-o``), its
+    symbolic links resolved: no input name can place an output elsewhere."""
+    from highlighter.review import report_path
+
     if single and out is not None and not out.is_dir():
-        return out, scores, plot
+        return out, scores, plot, report_path(out) if report else None
     folder = out or Path(".")
+    if not is_plain_name(name):
+        raise HighlighterError(f"{name!r}: not a plain file name, so outputs named after it could land "
+                               f"outside {folder}")
     events = Path(f"{folder / name}{OUTPUT_SUFFIX[fmt]}")
-    return (events, scores and folder / f"{name}.scores{scores.suffix or '.npz'}",
-            plot and folder / f"{name}.plot.png")
+    planned = (events, scores and folder / f"{name}.scores{scores.suffix or '.npz'}",
+               plot and folder / f"{name}.plot.png", report_path(events) if report else None)
+    inside = folder.resolve()
+    for path in planned:
+        if path is not None and not (path.parent.resolve() / path.name).is_relative_to(inside):
+            raise HighlighterError(f"{path}: would be written outside {folder} ({path.parent} leads elsewhere)")
+    return planned
 
 
 def write_outputs(result: TagResult, events: Path, fmt: str, scores: Path | None = None, plot: Path | None = None,
@@ -121,13 +150,7 @@ def collect_inputs(arguments: list[str | Path], list_file: Path | None = None) -
 def plan_jobs(paths: list[Path], out: Path | None, fmt: str, scores: Path | None = None, plot: Path | None = None,
               report: bool = False) -> list[Job]:
     """A job per input with its output files (see :func:`output_paths`): the given files for
-    a single input unless ``out`` is a folder, else distinct ``OUT/NAME.*`` files per input."""
-    from highlighter.review import report_path
-
+    a single input unless ``out`` is a folder, else distinct ``OUT/NAME.*`` files per input, all inside OUT."""
     names = output_names(paths)
     single = len(paths) == 1
-    jobs = []
-    for path in paths:
-        events, scores_path, plot_path = output_paths(names[path], out, single, fmt, scores, plot)
-        jobs.append(Job(path, events, scores_path, plot_path, report_path(events) if report else None))
-    return jobs
+    return [Job(path, *output_paths(names[path], out, single, fmt, scores, plot, report)) for path in paths]

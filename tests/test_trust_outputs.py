@@ -93,6 +93,18 @@ def test_finding_8_the_planner_refuses_an_output_outside_out(tmp_path, name):
         output_paths(name, out, False, "soccernet", None, None)
 
 
+def test_finding_8_the_planner_refuses_a_game_folder_in_out_that_leads_elsewhere(tmp_path):
+    from highlighter.fleet.jobs import output_paths
+
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "game").symlink_to(elsewhere)
+    with pytest.raises(HighlighterError, match="outside"):
+        output_paths("game", out, False, "soccernet", None, None)
+    assert output_paths("game", out, False, "json", None, None)[0] == out / "game.events.json"
+
+
 # --- finding 9: captions show the label's literal text ------------------------------------------------------
 
 #: 320x240: captions large enough to hold a whole label
@@ -246,3 +258,21 @@ def test_finding_10_an_events_csv_has_one_line_per_event(tmp_path):
     assert len(out.read_bytes().split(b"\n")) == len(events) + 2  # header, events, the final newline
     table = pd.read_csv(out)
     assert [label.split()[0] for label in table["label"]] == ["goal", "card", "substitution"]
+
+
+def test_finding_10_a_chaptered_copy_of_a_game_names_no_path_in_its_concat_list(clip, tmp_path):
+    """The halves of a game folder whose name holds a quote and a line break are joined by FFmpeg's concat
+    demuxer, whose list is line-based: the copy holds both halves, nothing else."""
+    from tests.conftest import write_events_file
+
+    folder = game_folder(tmp_path / "it's\nfile 'elsewhere.mkv", clip)
+    events = write_events_file(tmp_path / "game.events.json", folder, 8.0, [("goal", 2.0, 0.9, 1), ("card", 2.0, 0.8, 2)])
+    copy = tmp_path / "copy.mkv"
+    outcome = CliRunner().invoke(highlight, ["cut", str(events), "-o", str(tmp_path / "game.ffmeta"),
+                                             "--chapters-into", str(copy), "-q"])
+    assert outcome.exit_code == 0, outcome.output
+    probed = json.loads(subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_chapters", "-show_entries",
+                                        "format=duration", str(copy)], capture_output=True, text=True,
+                                       check=True).stdout)
+    assert float(probed["format"]["duration"]) == pytest.approx(8.0, abs=0.1)
+    assert [c["tags"]["title"] for c in probed["chapters"]] == ["Goal 1H 00:02", "Card 2H 00:02"]

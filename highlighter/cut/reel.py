@@ -130,9 +130,22 @@ def _stream_copy(windows: list[Window], videos: MatchVideos, partial: Path, cont
                     "-f", MUXERS[container], str(segment)])
         segments.append(segment)
         tracker.advance(window.duration_s)
-    listing = scratch / "segments.txt"
-    listing.write_text("".join(f"file '{s.as_posix()}'\n" for s in segments))
-    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", *_muxer_args(container), str(partial)])
+    run_ffmpeg(["-f", "concat", "-i", str(concat_list(segments, scratch)), "-c", "copy", *_muxer_args(container),
+                str(partial)])
+
+
+def concat_list(files: list[Path], scratch: Path) -> Path:
+    """A list for FFmpeg's concat demuxer, in ``scratch``, of ``files`` in order. Each file is linked into
+    ``scratch`` under a plain name (``part0``, ...) that the list gives relative to itself: no path, whatever
+    quotes or line breaks it holds, is written into the list's lines (and the demuxer's safe mode holds)."""
+    lines = []
+    for number, file in enumerate(files):
+        link = scratch / f"part{number}"
+        link.symlink_to(Path(file).resolve())
+        lines.append(f"file '{link.name}'\n")
+    listing = scratch / "concat.txt"
+    listing.write_text("".join(lines))
+    return listing
 
 
 def _muxer_args(container: str) -> list[str]:

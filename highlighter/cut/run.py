@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from highlighter.cut.formats import CUT_FORMATS
-from highlighter.cut.reel import ReelSettings, run_ffmpeg, write_reel
+from highlighter.cut.reel import ReelSettings, concat_list, run_ffmpeg, write_reel
 from highlighter.cut.selection import SelectionSettings, Window, select_windows, selected_events
 from highlighter.cut.timelines import (
     TimelineError,
@@ -126,9 +126,7 @@ def write_with_chapters(videos: MatchVideos, metadata: str, out: Path) -> Path:
             if len(videos.halves) == 1:
                 source = ["-i", str(videos.halves[0].path)]
             else:
-                listing = Path(scratch) / "halves.txt"
-                listing.write_text("".join(f"file '{h.path.as_posix()}'\n" for h in videos.halves))
-                source = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+                source = ["-f", "concat", "-i", str(concat_list([h.path for h in videos.halves], Path(scratch)))]
             run_ffmpeg([*source, "-i", str(chapters), "-map", "0", "-map_metadata", "1", "-map_chapters", "1",
                         "-c", "copy", str(partial)])
         partial.replace(out)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from highlighter.errors import ConfigError, HighlighterError
 from highlighter.labels import BACKGROUND
 from highlighter.limits import MAX_MEDIA_S
-from highlighter.schema import Between, FileRecord, Matches, Size, build
+from highlighter.schema import Between, FileRecord, Matches, OneLine, Size, build
 from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormatError, parse_predictions, read_json
 
 if TYPE_CHECKING:  # score curves come with PyTorch's scorer; this module stays light
@@ -149,8 +149,6 @@ def load_events_document(path: str | Path) -> EventsDocument:
 
 
 Seconds = Annotated[float, Between(0, MAX_MEDIA_S)]
-#: one line of text: a path or a name as `highlight tag` wrote it
-OneLine = Annotated[str, Matches(r"[^\x00-\x1f\x7f]{1,4096}", "one line of 1 to 4096 characters")]
 
 
 @dataclass(frozen=True)

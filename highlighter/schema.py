@@ -62,6 +62,9 @@ class Matches:
         return None if re.fullmatch(self.pattern, value) else self.description
 
 
+#: text on one line (no control character: nothing a file holds can start a line of our output), as long as a path
+OneLine = Annotated[str, Matches(r"[^\x00-\x1f\x7f]{0,4096}", "one line of at most 4096 characters")]
+
 _SHORT = reprlib.Repr()
 _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlevel = 60, 60, 4, 4, 2
 

@@ -26,7 +26,7 @@ from highlighter.limits import (
     MAX_WIDTH,
     MIN_IMAGE_SIZE,
 )
-from highlighter.schema import Between, FileRecord, Matches, Size, build
+from highlighter.schema import Between, FileRecord, Matches, OneLine, Size, build
 
 if TYPE_CHECKING:  # the spec's transform needs PyTorch; reading a checkpoint's metadata does not
     import torch
@@ -74,7 +74,6 @@ class CheckpointError(HighlighterError):
 ModelName = Annotated[str, Matches(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}",
                                    "an open_clip model name (letters, digits and . _ - : / @ +)")]
 ClassName = Annotated[str, Matches(r"[^\x00-\x1f\x7f]{1,100}", "one line of 1 to 100 characters")]
-OneLine = Annotated[str, Matches(r"[^\x00-\x1f\x7f]{0,4096}", "one line of text")]
 Side = Annotated[int, Between(MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)]
 Width = Annotated[int, Between(1, MAX_WIDTH)]
 Depth = Annotated[int, Between(1, MAX_LAYERS)]

@@ -9,12 +9,14 @@ that evaluation, the review page and the cutter all use.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from highlighter.errors import HighlighterError
+from highlighter.errors import ConfigError, HighlighterError
 from highlighter.labels import BACKGROUND
+from highlighter.limits import MAX_MEDIA_S
+from highlighter.schema import Between, FileRecord, Matches, OneLine, Size, build
 from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormatError, parse_predictions, read_json
 
 if TYPE_CHECKING:  # score curves come with PyTorch's scorer; this module stays light
@@ -146,35 +148,66 @@ def load_events_document(path: str | Path) -> EventsDocument:
     return document_from_dict(data, str(path))
 
 
+Seconds = Annotated[float, Between(0, MAX_MEDIA_S)]
+
+
+@dataclass(frozen=True)
+class EventRecord(FileRecord):
+    """One event as the events file holds it (``start_s``/``end_s`` default to ``time_s``)."""
+
+    label: Annotated[str, Size(1, 1000)]
+    time_s: Seconds
+    confidence: Annotated[float, Between(0, 1)]
+    start_s: Seconds | None = None
+    end_s: Seconds | None = None
+    half: Literal[1, 2] | None = None
+
+
+@dataclass(frozen=True)
+class ModelRecord(FileRecord):
+    """The events file's ``model`` block (see ``highlighter.weights.checkpoint_info``)."""
+
+    name: OneLine | None = None
+    checkpoint: OneLine | None = None
+    sha256: Annotated[str, Matches("[0-9a-f]{64}", "64 hexadecimal digits")] | None = None
+    pretrained: OneLine | None = None
+
+
+@dataclass(frozen=True)
+class TimingRecord(FileRecord):
+    """The events file's ``timing`` block."""
+
+    wall_s: Annotated[float, Between(0, 1e9)] | None = None
+    frames: Annotated[int, Between(0, 10**9)] | None = None
+
+
+@dataclass(frozen=True)
+class EventsFileRecord(FileRecord):
+    """The schema of the events JSON (see ``events_document``), checked whole where it is read; keys it does
+    not name are ignored, so files that newer versions write still read. A new key is a new field here."""
+
+    events: list[EventRecord]
+    video: OneLine | None = None
+    duration_s: Seconds | None = None
+    fps: Annotated[float, Between(0, 1000)] | None = None
+    classes: Annotated[list[Annotated[str, Size(1, 1000)]], Size(0, 1000)] = field(default_factory=list)
+    model: ModelRecord = field(default_factory=ModelRecord)
+    timing: TimingRecord = field(default_factory=TimingRecord)
+
+
 def document_from_dict(data: Any, where: str) -> EventsDocument:
-    """An events document from the JSON object `highlight tag` writes (also its in-memory form), each event
-    checked: a label, a time and a confidence in [0, 1], half 1, 2 or none, start and end numbers."""
-    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
-        raise SoccerNetFormatError(f"{where}: expected an object with a list 'events'")
-    events = []
-    for number, row in enumerate(data["events"]):
-        at = f"{where}: events[{number}]"
-        if not isinstance(row, dict):
-            raise SoccerNetFormatError(f"{at} is not an object")
-        if row.get("half") not in (None, 1, 2):
-            raise SoccerNetFormatError(f"{at}: half {row.get('half')!r} is not 1 or 2")
-        time_s, confidence = row.get("time_s"), row.get("confidence")
-        if not isinstance(time_s, (int, float)) or time_s < 0:
-            raise SoccerNetFormatError(f"{at}: time_s {time_s!r} is not a non-negative number")
-        if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
-            raise SoccerNetFormatError(f"{at}: confidence {confidence!r} is not a number in [0, 1]")
-        if not isinstance(row.get("label"), str):
-            raise SoccerNetFormatError(f"{at}: missing label")
-        for key in ("start_s", "end_s"):
-            if not isinstance(row.get(key, time_s), (int, float)):
-                raise SoccerNetFormatError(f"{at}: {key} {row.get(key)!r} is not a number")
-        events.append(Event(row["label"], float(time_s), float(row.get("start_s", time_s)),
-                            float(row.get("end_s", time_s)), float(confidence), row.get("half")))
-    duration = data.get("duration_s")
-    return EventsDocument(
-        where=where, video=data.get("video"), duration_s=float(duration) if isinstance(duration, (int, float)) else None,
-        events=_sorted(events), classes=list(data.get("classes") or []), model=dict(data.get("model") or {}),
-        timing=dict(data.get("timing") or {}), fps=data.get("fps"))
+    """An events document from the JSON object `highlight tag` writes (also its in-memory form), checked
+    whole against ``EventsFileRecord``: every key it names of the right type and within bounds (times
+    finite, from 0 to ten days; confidences in [0, 1]; halves 1, 2 or none), each problem one line."""
+    try:
+        record = build(EventsFileRecord, data, where)
+    except ConfigError as exc:
+        raise SoccerNetFormatError(str(exc)) from None
+    events = [Event(e.label, e.time_s, e.time_s if e.start_s is None else e.start_s,
+                    e.time_s if e.end_s is None else e.end_s, e.confidence, e.half) for e in record.events]
+    return EventsDocument(where=where, video=record.video, duration_s=record.duration_s, events=_sorted(events),
+                          classes=list(record.classes), model=asdict(record.model), timing=asdict(record.timing),
+                          fps=record.fps)
 
 
 def _from_csv(path: Path) -> EventsDocument:
@@ -189,7 +222,7 @@ def _from_csv(path: Path) -> EventsDocument:
     rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
             for row in table.to_dict("records")]
     for row in rows:
-        if isinstance(row.get("half"), float):
+        if isinstance(row.get("half"), float) and row["half"].is_integer():  # a column with blanks reads as floats
             row["half"] = int(row["half"])
     return document_from_dict({"video": None, "events": rows}, str(path))
 

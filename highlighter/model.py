@@ -10,14 +10,13 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import open_clip
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
@@ -25,34 +24,12 @@ from highlighter import __version__
 from highlighter.atomic import usual_mode
 from highlighter.config import config_dir, read_yaml
 from highlighter.errors import HighlighterError
-from highlighter.weights import META_FILE, WEIGHTS_FILE, CheckpointError, read_checkpoint_meta
+from highlighter.weights import META_FILE, WEIGHTS_FILE, CheckpointError, ClassifierSpec, read_spec, weights_file
 
 open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any other shipped configs
 
-
-@dataclass
-class ClassifierSpec:
-    """Everything needed to rebuild a classifier and its preprocessing (saved in the checkpoint JSON)."""
-
-    model: str
-    pretrained: str | None
-    classes: list[str]
-    prompts: dict[str, list[str]]
-    model_config: dict[str, Any]
-    image_size: int
-    mean: list[float]
-    std: list[float]
-    extra: dict[str, Any] = field(default_factory=dict)  # label map, training config, metrics, data summary
-
-    def transform(self, train: bool = False) -> Callable[[Any], torch.Tensor]:
-        """The model's own preprocessing of a PIL image (resize, crop, normalise); for training with a
-        random horizontal flip first."""
-        evaluation = open_clip.image_transform(self.image_size, is_train=False, mean=self.mean, std=self.std)
-        if not train:
-            return evaluation
-        from torchvision import transforms
-
-        return transforms.Compose([transforms.RandomHorizontalFlip(), evaluation])
+#: the name of the head's weights in a checkpoint
+HEAD = "head.weight"
 
 
 class HighlightClassifier(nn.Module):
@@ -172,18 +149,11 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
     return folder
 
 
-def read_spec(folder: str | Path) -> ClassifierSpec:
-    """The metadata of a checkpoint folder, with one-line errors for anything missing."""
-    meta = read_checkpoint_meta(folder)
-    try:
-        return ClassifierSpec(**{k: meta[k] for k in ClassifierSpec.__dataclass_fields__ if k in meta})
-    except TypeError as exc:
-        raise CheckpointError(f"{Path(folder) / META_FILE}: malformed checkpoint metadata ({exc})") from None
-
-
 def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu",
                     dtype: torch.dtype | None = None) -> HighlightClassifier:
-    """Rebuild a classifier from its folder, offline (the architecture comes from the saved config).
+    """Rebuild a classifier from its folder, offline, treating every byte of it as untrusted: the metadata is
+    checked (``read_spec``), the image tower is built from the saved architecture in memory (nothing is
+    registered or written), and the weights must fit it, finite, with a head of one row per class.
 
     The model is built without initialising it (on the meta device) and takes the saved tensors one at
     a time, each cast to ``dtype`` if given (the file stays fp32): memory peaks at one copy of the
@@ -191,20 +161,22 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu",
     """
     folder = Path(folder)
     spec = read_spec(folder)
-    if open_clip.get_model_config(spec.model) != spec.model_config:
-        with tempfile.TemporaryDirectory() as scratch:  # register the saved architecture under its name
-            path = Path(scratch) / f"{spec.model}.json"
-            path.write_text(json.dumps(spec.model_config))
-            open_clip.add_model_config(path)
-    with safe_open(str(folder / WEIGHTS_FILE), framework="pt") as weights:
-        names = set(weights.keys())
-        head = weights.get_tensor("head.weight") if "head.weight" in names else None
-        if head is None or head.shape[0] != len(spec.classes):
-            raise CheckpointError(f"{folder}: weights do not match its {len(spec.classes)} classes")
-        with _random_init_is_intended(), torch.device("meta"):  # the weights come from the file below
-            classifier = HighlightClassifier(open_clip.create_model(spec.model, pretrained=None, device="meta").visual,
-                                             head, spec)
-        state = {name: _cast(weights.get_tensor(name), dtype) for name in classifier.state_dict() if name in names}
+    path = weights_file(folder)
+    try:
+        with safe_open(str(path), framework="pt") as weights:
+            names = set(weights.keys())
+            head = weights.get_tensor(HEAD) if HEAD in names else None
+            rows = (len(spec.classes), spec.model_config["embed_dim"])
+            if head is None or tuple(head.shape) != rows:
+                found = "none" if head is None else "x".join(map(str, head.shape))
+                raise CheckpointError(f"{folder}: its head weights are {found}; {rows[0]} classes of a "
+                                      f"{rows[1]}-dimensional embedding need {rows[0]}x{rows[1]}")
+            with torch.device("meta"):  # the weights come from the file below
+                classifier = HighlightClassifier(image_tower(spec, folder), head, spec)
+            state = {name: _checked(weights.get_tensor(name), expected, dtype, f"{folder}: weights {name}")
+                     for name, expected in classifier.state_dict().items() if name in names}
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({str(exc).splitlines()[0]})") from None
     try:
         classifier.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
@@ -212,6 +184,30 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu",
     return classifier.to(device).eval()
 
 
-def _cast(tensor: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
-    """Floating-point tensors in ``dtype`` (if given); others as they are."""
-    return tensor.to(dtype) if dtype is not None and tensor.is_floating_point() else tensor
+def image_tower(spec: ClassifierSpec, folder: Path) -> nn.Module:
+    """The image tower of the architecture saved in ``spec`` (checked by ``read_spec``), built as open_clip
+    builds every model's tower, from the config in memory: a checkpoint's model name is never looked up
+    in open_clip's registry (a name like ``local-dir:/x`` or ``hf-hub:x/y`` would read or fetch files) nor
+    added to it (that writes a file named after it, and changes what the name means for the process)."""
+    from open_clip.model import _build_vision_tower  # the builder of CLIP's, CustomTextCLIP's and CoCa's towers
+
+    config = spec.model_config
+    vision = {**config["vision_cfg"], "timm_model_pretrained": False}  # the weights come from the checkpoint
+    try:
+        return _build_vision_tower(config["embed_dim"], vision, bool(config.get("quick_gelu", False)))
+    except Exception as exc:  # any other malformed value of open_clip's config, found as it builds
+        reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{folder}: its model_config does not describe an open_clip image tower "
+                              f"({reason})") from None
+
+
+def _checked(tensor: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype | None, what: str) -> torch.Tensor:
+    """A saved tensor for a model tensor like ``expected``: floating point and finite where that is (NaN
+    weights score NaN, and no event ever passes a threshold), then cast to ``dtype`` or the model's own."""
+    if not expected.is_floating_point():
+        return tensor
+    if not tensor.is_floating_point():
+        raise CheckpointError(f"{what} are {tensor.dtype}, not floating point")
+    if not bool(torch.isfinite(tensor).all()):
+        raise CheckpointError(f"{what} hold NaN or infinite values")
+    return tensor.to(dtype or expected.dtype)

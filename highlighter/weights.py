@@ -1,4 +1,5 @@
-"""Where a checkpoint comes from: a local folder, or a name on the Hugging Face Hub.
+"""Where a checkpoint comes from (a local folder, or a name on the Hugging Face Hub), its metadata, checked
+as untrusted input (a hub name can be anyone's upload), and its digest.
 
 ``hf-hub:ORG/NAME`` (optionally ``@REVISION``) downloads the checkpoint folder's files once into the
 Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``) and loads them from there afterwards, also offline
@@ -8,12 +9,27 @@ Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``) and loads them from there af
 from __future__ import annotations
 
 import hashlib
-import json
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Callable
 
 from highlighter import __version__
-from highlighter.errors import HighlighterError
+from highlighter.errors import ConfigError, HighlighterError
+from highlighter.jsonfile import read_json
+from highlighter.limits import (
+    MAX_CHECKPOINT_META_BYTES,
+    MAX_CLASSES,
+    MAX_IMAGE_SIZE,
+    MAX_LAYERS,
+    MAX_WEIGHTS_HEADER_BYTES,
+    MAX_WIDTH,
+    MIN_IMAGE_SIZE,
+)
+from highlighter.schema import Between, FileRecord, Matches, OneLine, Size, build
+
+if TYPE_CHECKING:  # the spec's transform needs PyTorch; reading a checkpoint's metadata does not
+    import torch
 
 HUB_PREFIX = "hf-hub:"
 WEIGHTS_FILE = "model.safetensors"
@@ -50,44 +66,129 @@ def resolve_checkpoint(reference: str | Path) -> Path:
 
 
 class CheckpointError(HighlighterError):
-    """A checkpoint folder is missing, incomplete or does not fit the model it names."""
+    """A checkpoint folder is missing, incomplete, malformed or does not fit the model it names."""
 
 
-def read_checkpoint_meta(folder: str | Path) -> dict[str, Any]:
-    """The metadata (``highlighter.json``) of a checkpoint folder, with one-line errors for anything missing;
-    read without PyTorch (``highlighter.model.read_spec`` makes a ``ClassifierSpec`` of it)."""
+#: a model name is a label here (the architecture comes from model_config), kept to the characters of open_clip
+#: and hub names so it can never be a path or a line break where it is shown
+ModelName = Annotated[str, Matches(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}",
+                                   "an open_clip model name (letters, digits and . _ - : / @ +)")]
+ClassName = Annotated[str, Matches(r"[^\x00-\x1f\x7f]{1,100}", "one line of 1 to 100 characters")]
+Side = Annotated[int, Between(MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)]
+Width = Annotated[int, Between(1, MAX_WIDTH)]
+Depth = Annotated[int, Between(1, MAX_LAYERS)]
+
+
+@dataclass
+class ClassifierSpec(FileRecord):
+    """Everything needed to rebuild a classifier and its preprocessing: the checkpoint's ``highlighter.json``,
+    and the schema it is checked against when read (with ``ImageTower`` for the architecture)."""
+
+    model: ModelName
+    pretrained: OneLine | None
+    classes: Annotated[list[ClassName], Size(1, MAX_CLASSES)]
+    prompts: dict[str, list[str]]
+    model_config: dict[str, Any]  # open_clip's config of the architecture
+    image_size: Side
+    mean: Annotated[list[Annotated[float, Between(-1e3, 1e3)]], Size(3, 3)]
+    std: Annotated[list[Annotated[float, Between(1e-6, 1e3)]], Size(3, 3)]
+    extra: dict[str, Any] = field(default_factory=dict)  # label map, training config, metrics, data summary
+
+    def transform(self, train: bool = False) -> Callable[[Any], torch.Tensor]:
+        """The model's own preprocessing of a PIL image (resize, crop, normalise); for training with a
+        random horizontal flip first."""
+        import open_clip
+
+        evaluation = open_clip.image_transform(self.image_size, is_train=False, mean=self.mean, std=self.std)
+        if not train:
+            return evaluation
+        from torchvision import transforms
+
+        return transforms.Compose([transforms.RandomHorizontalFlip(), evaluation])
+
+
+@dataclass(frozen=True)
+class ImageTowerConfig(FileRecord):
+    """The sizes in open_clip's ``vision_cfg`` that set what building the image tower costs (open_clip checks
+    its other keys as it builds)."""
+
+    image_size: Side | Annotated[list[Side], Size(2, 2)] = 224
+    layers: Depth | Annotated[list[Depth], Size(1, 8)] | None = None
+    width: Width | None = None
+    head_width: Width | None = None
+    patch_size: Side | None = None
+    mlp_ratio: Annotated[float, Between(0, 64)] | None = None
+    attn_pooler_queries: Width | None = None
+    attn_pooler_heads: Width | None = None
+    timm_model_name: OneLine | None = None
+
+
+@dataclass(frozen=True)
+class ImageTower(FileRecord):
+    """The checked part of a checkpoint's ``model_config``: what ``highlighter.model`` builds the tower from."""
+
+    embed_dim: Width
+    vision_cfg: ImageTowerConfig
+    quick_gelu: bool = False
+
+
+def read_spec(folder: str | Path) -> ClassifierSpec:
+    """The metadata (``highlighter.json``) of a checkpoint folder, checked field by field against
+    ``ClassifierSpec`` (types, bounds, and an architecture that fits its image size), with one-line errors
+    for anything missing or malformed; read without PyTorch."""
     folder = Path(folder)
     meta_path = folder / META_FILE
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: no such checkpoint folder (train one with `highlight train`)")
     if not meta_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
         raise CheckpointError(f"{folder}: not a highlighter checkpoint (needs {META_FILE} and {WEIGHTS_FILE})")
+    meta = read_json(meta_path, CheckpointError, MAX_CHECKPOINT_META_BYTES)
     try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{meta_path}: malformed checkpoint metadata ({exc})") from None
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{meta_path}: malformed checkpoint metadata (not a JSON object)")
-    return meta
+        spec = build(ClassifierSpec, meta, str(meta_path))
+        tower = build(ImageTower, spec.model_config, str(meta_path), "model_config.")
+    except ConfigError as exc:
+        raise CheckpointError(str(exc)) from None
+    if len(set(spec.classes)) != len(spec.classes):
+        raise CheckpointError(f"{meta_path}: classes name a class twice")
+    size = tower.vision_cfg.image_size
+    if size not in (spec.image_size, [spec.image_size] * 2):
+        raise CheckpointError(f"{meta_path}: image_size is {spec.image_size} but model_config.vision_cfg.image_size "
+                              f"is {size}")
+    return spec
 
 
 def checkpoint_image_size(folder: str | Path) -> int | None:
     """The input size a checkpoint folder's model expects, read without PyTorch (so decoding can start while
     the model loads); None where the metadata cannot say (loading the model then reports why)."""
     try:
-        size = read_checkpoint_meta(folder).get("image_size")
+        return read_spec(folder).image_size
     except HighlighterError:
         return None
-    return size if isinstance(size, int) and size > 0 else None
+
+
+def weights_file(folder: Path) -> Path:
+    """The checkpoint's safetensors file, its header's stated length checked against the file and a bound
+    (the safetensors reader would otherwise take a planted length of up to 100 MB as a header to parse)."""
+    path = folder / WEIGHTS_FILE
+    try:
+        with open(path, "rb") as handle:
+            stated = int.from_bytes(handle.read(8), "little")
+            size = os.fstat(handle.fileno()).st_size
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not 2 <= stated <= min(MAX_WEIGHTS_HEADER_BYTES, size - 8):
+        raise CheckpointError(f"{path}: not a safetensors file (its header would be {stated} bytes of a "
+                              f"{size}-byte file)")
+    return path
 
 
 def checkpoint_info(reference: str | Path, folder: Path) -> dict[str, Any]:
     """The ``model`` block of the events JSON for a checkpoint: its model name, the ``reference`` as given (a
     folder or hf-hub name) and the SHA-256 of the weights in ``folder`` (the reference resolved). Read
     without PyTorch."""
-    name = read_checkpoint_meta(folder).get("model")
+    name = read_spec(folder).model
     digest = hashlib.sha256()
-    with open(folder / WEIGHTS_FILE, "rb") as weights:  # in pieces: the file can be larger than the model in bf16
+    with open(weights_file(folder), "rb") as weights:  # in pieces: the file can be larger than the model in bf16
         while chunk := weights.read(1 << 24):
             digest.update(chunk)
     return {"name": name, "checkpoint": str(reference), "sha256": digest.hexdigest()}

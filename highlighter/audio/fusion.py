@@ -20,7 +20,7 @@ from highlighter.audio.features import FEATURE_NAMES, AudioCue
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND
 from highlighter.settings import AudioSettings, TagSettings
-from highlighter.weights import WEIGHTS_FILE, read_checkpoint_meta, resolve_checkpoint
+from highlighter.weights import WEIGHTS_FILE, read_spec, resolve_checkpoint
 
 if TYPE_CHECKING:
     import torch
@@ -186,7 +186,7 @@ def load_fusion(settings: TagSettings) -> Fusion | None:
     entry, tensors = None, {}
     if not settings.zero_shot:
         folder = resolve_checkpoint(settings.weights)
-        entry = (read_checkpoint_meta(folder).get("extra") or {}).get("fusion")
+        entry = read_spec(folder).extra.get("fusion")
         if entry is not None:
             with safe_open(str(folder / WEIGHTS_FILE), framework="numpy") as weights:
                 tensors = {k: weights.get_tensor(k) for k in weights.keys() if k.startswith(TENSOR_PREFIX)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from highlighter.cut.coverage import Coverage
 from highlighter.errors import HighlighterError
 from highlighter.settings import CutSettings
 from highlighter.events import Event
@@ -88,21 +89,18 @@ def padded_window(event: Event, settings: SelectionSettings, half_duration_s: fl
 
 
 def merge_windows(windows: list[Window]) -> list[Window]:
-    """Windows in match order, those that overlap or touch (same video) joined into one."""
-    merged: list[Window] = []
+    """Windows in match order, those that overlap or touch (same video) joined into one: one sort, then one
+    pass (each joined window's events sorted once, not again at every join)."""
+    groups: list[tuple[int | None, float, float, list[Event]]] = []
     for window in sorted(windows, key=lambda w: (_half_order(w.half), w.start_s, w.end_s)):
-        last = merged[-1] if merged else None
-        if last is not None and last.half == window.half and window.start_s <= last.end_s:
-            events = tuple(sorted(last.events + window.events, key=lambda e: e.time_s))
-            merged[-1] = Window(last.half, last.start_s, max(last.end_s, window.end_s), events)
+        if groups and groups[-1][0] == window.half and window.start_s <= groups[-1][2]:
+            half, start, end, events = groups[-1]
+            events.extend(window.events)
+            groups[-1] = (half, start, max(end, window.end_s), events)
         else:
-            merged.append(window)
-    return merged
-
-
-def total_duration(windows: list[Window]) -> float:
-    """Length of the windows once merged."""
-    return sum(w.duration_s for w in merge_windows(windows))
+            groups.append((window.half, window.start_s, window.end_s, list(window.events)))
+    return [Window(half, start, end, tuple(sorted(events, key=lambda e: e.time_s)))
+            for half, start, end, events in groups]
 
 
 def select_windows(events: list[Event], half_durations: dict[int | None, float],
@@ -119,10 +117,13 @@ def select_windows(events: list[Event], half_durations: dict[int | None, float],
     windows = [padded_window(e, settings, _duration_of(half_durations, e.half)) for e in chosen]
     windows = [w for w in windows if w.duration_s > 0]
     if settings.max_duration_s is not None:
-        kept: list[Window] = []
-        for window in sorted(windows, key=lambda w: (-w.events[0].confidence, _half_order(w.half), w.start_s)):
-            if total_duration(kept + [window]) <= settings.max_duration_s + 1e-6:
-                kept.append(window)
+        coverage, kept = Coverage(windows), []
+        best_first = sorted(range(len(windows)), key=lambda i: (-windows[i].events[0].confidence,
+                                                                _half_order(windows[i].half), windows[i].start_s))
+        for number in best_first:
+            if coverage.covered_s + coverage.gain(number) <= settings.max_duration_s + 1e-6:
+                coverage.add(number)
+                kept.append(windows[number])
         if not kept:
             shortest = min(w.duration_s for w in windows)
             raise NothingSelectedError(f"no selected event fits in --max-duration {settings.max_duration_s:g} s "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -114,8 +113,13 @@ class Job:
         return [p for p in (self.events, self.scores, self.plot, self.report) if p is not None]
 
     def complete(self) -> bool:
-        """True when every output exists (each is written atomically, so one that exists is whole)."""
-        return all(path.is_file() for path in self.outputs)
+        """True when every output exists (each is written atomically, so one that exists is whole); False
+        where one cannot even be looked up (a name too long, a folder not searchable): tagging the input then
+        fails it alone, with the OS's reason, and the batch goes on."""
+        try:
+            return all(path.is_file() for path in self.outputs)
+        except OSError:
+            return False
 
     def write(self, result: TagResult, fmt: str, report=None, progress=None) -> None:
         """Write the outputs of ``result`` (``report``: the review page settings, when a page is wanted)."""
@@ -124,13 +128,17 @@ class Job:
 
 def collect_inputs(arguments: list[str | Path], list_file: Path | None = None) -> list[Path]:
     """The inputs: each argument as a path, or, where it does not exist and holds ``*``, ``?`` or ``[``, the
-    paths its glob pattern matches (sorted; ``**`` descends); then the lines of ``list_file`` (one path a
-    line; blank lines and lines starting with ``#`` skipped). A pattern that matches nothing is an error."""
+    paths its glob pattern matches (sorted; ``**`` descends into folders, as Bash's globstar does: never into
+    a symbolic link to a folder, so a link loop cannot make the walk endless); then the lines of ``list_file``
+    (one path a line; blank lines and lines starting with ``#`` skipped). A pattern that matches nothing is an
+    error."""
+    from wcmatch import glob
+
     paths: list[Path] = []
     for argument in arguments:
         text = str(argument)
         if not Path(text).exists() and any(c in text for c in GLOB_CHARACTERS):
-            matches = sorted(glob.glob(text, recursive=True))
+            matches = sorted(glob.glob(text, flags=glob.GLOBSTAR))
             if not matches:
                 raise HighlighterError(f"{text}: no file or folder matches this pattern")
             paths.extend(map(Path, matches))

@@ -32,7 +32,7 @@ from highlighter.curves import ScoreCurves, expand_inputs, fuse_curves, read_cue
 from highlighter.errors import HighlighterError
 from highlighter.fleet.ray_decode import decode_video
 from highlighter.settings import TagSettings
-from highlighter.weights import checkpoint_info, is_hub_name, read_checkpoint_meta, resolve_checkpoint
+from highlighter.weights import checkpoint_info, is_hub_name, read_spec, resolve_checkpoint
 
 if TYPE_CHECKING:
     from highlighter.fleet.jobs import Job
@@ -156,11 +156,8 @@ def model_summary(tag: TagSettings) -> tuple[int, list[str], dict]:
         classifier, model_info = load_model(tag)
         return classifier.spec.image_size, list(classifier.spec.classes), model_info
     folder = resolve_checkpoint(tag.weights)
-    meta = read_checkpoint_meta(folder)
-    size, classes = meta.get("image_size"), meta.get("classes")
-    if not isinstance(size, int) or not isinstance(classes, list):
-        raise HighlighterError(f"{tag.weights}: checkpoint metadata without its image size or classes")
-    return size, [str(c) for c in classes], checkpoint_info(tag.weights, folder)
+    spec = read_spec(folder)
+    return spec.image_size, list(spec.classes), checkpoint_info(tag.weights, folder)
 
 
 def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> None:

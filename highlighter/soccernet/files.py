@@ -3,13 +3,14 @@ results_spotting.json."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from highlighter import jsonfile
 from highlighter.errors import HighlighterError
+from highlighter.limits import MAX_MEDIA_S
 
 LABELS_FILE = "Labels-v2.json"
 PREDICTIONS_FILE = "results_spotting.json"
@@ -44,22 +45,14 @@ def game_time(half: int, position_ms: int) -> str:
 
 
 def read_json(path: str | Path) -> Any:
-    """Parse a JSON file with a one-line error naming the file and the place it breaks."""
-    path = Path(path)
-    try:
-        return parse_json(path.read_bytes(), str(path))
-    except FileNotFoundError:
-        raise SoccerNetFormatError(f"{path}: no such file") from None
+    """Parse a JSON file with a one-line error naming the file and the place it breaks (strict: see
+    ``highlighter.jsonfile``)."""
+    return jsonfile.read_json(path, SoccerNetFormatError)
 
 
 def parse_json(data: bytes, where: str) -> Any:
     """Parse JSON bytes read from ``where`` (a file, or a zip member), with a one-line error."""
-    try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SoccerNetFormatError(f"{where}: not a UTF-8 text file") from None
-    except json.JSONDecodeError as exc:
-        raise SoccerNetFormatError(f"{where}: malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return jsonfile.parse_json(data, where, SoccerNetFormatError)
 
 
 def _entries(data: Any, key: str, where: str) -> list[dict]:
@@ -79,6 +72,8 @@ def _position(entry: dict, where: str) -> int:
         raise SoccerNetFormatError(f"{where}: position {value!r} is not a number of milliseconds") from None
     if position < 0:
         raise SoccerNetFormatError(f"{where}: position {value!r} is negative")
+    if not position <= MAX_MEDIA_S * 1000:  # NaN fails this too
+        raise SoccerNetFormatError(f"{where}: position {value!r} is not a number of ms up to {MAX_MEDIA_S * 1000:.0f}")
     return int(position)
 
 

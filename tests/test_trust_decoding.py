@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from cli import highlight
 from highlighter.video import FrameSampler, probe
-from tests.conftest import sample
+from tests.conftest import sample, write_events_file
 from tests.test_archive_video import TINY, needs_encoder
 
 #: x264 writing open GOPs: key frames that are not IDR pictures, B-frames after them shown before them.
@@ -117,6 +117,20 @@ def test_finding_2_info_and_the_events_json_name_the_stream(still_first, tmp_pat
     document = json.loads(out.read_text())
     assert document["video_streams"] == [{"half": None, "index": 1}]
     assert document["duration_s"] == pytest.approx(8.0, abs=0.05) and document["timing"]["frames"] == 8
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_finding_2_a_reel_is_cut_from_the_match_stream(still_first, tmp_path, fast):
+    events = write_events_file(tmp_path / "match.events.json", still_first("mkv"), 8.0, [("goal", 4.0, 0.9, None)])
+    out = tmp_path / "reel.mkv"
+    result = CliRunner().invoke(highlight, ["cut", str(events), "-o", str(out), "--before", "1", "--after", "2", "-q",
+                                            *(["--fast"] if fast else [])])
+    assert result.exit_code == 0, result.output
+    _, _, numbers = sample(out, fps=25.0, size=48)
+    if fast:  # from a key frame at or before 3 s (the muxer indexes the first video stream only), frame after frame
+        assert numbers[0] in (0, 50, 75) and numbers[:150 - numbers[0]] == list(range(numbers[0], 150))  # to 6 s
+    else:
+        assert numbers == list(range(75, 150))  # 3 s to 6 s
 
 
 def test_finding_2_a_cover_picture_alone_is_not_a_video(ffmpeg):

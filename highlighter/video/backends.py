@@ -131,13 +131,14 @@ class PyAVBackend(Backend):
     def _timed(self, frames: Iterable[av.VideoFrame], time_base: Fraction) -> Iterator[tuple[float, av.VideoFrame]]:
         """(raw time, frame) in presentation order: the frame's timestamp; in a format without timestamps (a
         raw stream) the durations of the frames before it added up, as FFmpeg times them."""
+        base = float(time_base)  # the stream's: a frame drained from the decoder carries none
         if not self.info.untimed:
-            yield from ((float(frame.pts * time_base), frame) for frame in frames if frame.pts is not None)
+            yield from ((frame.pts * base, frame) for frame in frames if frame.pts is not None)
             return
         elapsed = 0.0
         for frame in frames:
             yield elapsed, frame
-            elapsed += float(frame.duration * time_base) if frame.duration else self.info.frame_s
+            elapsed += frame.duration * base if frame.duration else self.info.frame_s
 
     def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream, clock: Clock,
                  keyframes_alone: bool) -> Iterator[av.VideoFrame]:

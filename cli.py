@@ -31,8 +31,8 @@ from highlighter.settings import (
 
 stdout = Console()
 DECODER_HELP = (
-    "auto: per file, the fastest decoder that is frame-exact on it; decord or pyav force one (decord gives way "
-    "to pyav, with a warning, where it is not exact)."
+    "auto (pyav): FFmpeg's own decoding, frame-exact wherever FFmpeg is; decord where asked for (it gives way "
+    "to pyav, with a warning, on files where it is not exact)."
 )
 stderr = Console(stderr=True)
 
@@ -123,18 +123,20 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
 @click.option("--fps", type=float, help="Sampling rate for the sample count.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def info(video: Path, fps: float, as_json: bool) -> None:
-    """Describe a video: codec, resolution, sample and display aspect, rotation, frame rate and whether it
-    varies, duration, start time, key-frame interval and timestamp jumps (from a scan of the packets, no
-    decoding), how many frames sampling yields, and the decoder `--decoder auto` picks."""
+    """Describe a video: which video stream is the match, codec, resolution, colour, sample and display
+    aspect, rotation, frame rate and whether it varies, duration, start time, key-frame interval, open GOPs
+    and timestamp jumps (from a scan of the packets, no decoding), how many frames sampling yields, the
+    decoder `--decoder auto` picks and why `--decoder decord` would be refused."""
     from highlighter.report import video_info_table
     from highlighter.video import choose_backend, probe
+    from highlighter.video.backends import decord_unfit
 
     setup_logging(quiet=as_json)
     details = probe(video, scan_packets=True)
     if as_json:
-        auto, unfit = choose_backend("auto", details)
+        auto, _ = choose_backend("auto", details)
         click.echo(json.dumps({**details.to_dict(), "fps": fps, "samples": details.samples_at(fps),
-                               "auto_decoder": auto, "decord_unfit": unfit}, indent=2))
+                               "auto_decoder": auto, "decord_unfit": decord_unfit(details)}, indent=2))
     else:
         stdout.print(video_info_table(details, fps))
 

@@ -53,6 +53,7 @@ class TagResult:
     curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
     wall_s: float = 0.0
     discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
+    video_streams: list[dict] = field(default_factory=list)  # each video's match stream: half, index
 
     @property
     def frames(self) -> int:
@@ -101,11 +102,13 @@ def event_rows(events: list[Event]) -> list[dict]:
 
 
 def events_document(result: TagResult) -> dict:
-    """The events JSON: video, duration, fps, model, classes, events, where the video's timestamps jump the
-    jumps its timeline was continued across (see ``FrameSampler.discontinuities``), whether the crowd cue
-    was fused with the frame scores, and timing."""
+    """The events JSON: video, the video stream each video was read from (its index, as ffprobe numbers the
+    streams), duration, fps, model, classes, events, where the video's timestamps jump the jumps its
+    timeline was continued across (see ``FrameSampler.discontinuities``), whether the crowd cue was fused
+    with the frame scores, and timing."""
     jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
-    return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
+    streams = {"video_streams": result.video_streams} if result.video_streams else {}
+    return {"video": result.source, **streams, "duration_s": round(result.duration_s, 3), "fps": result.fps,
             "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
             "audio": {"used": bool(result.curves) and all(c.fused for _, c in result.curves)},
             "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}

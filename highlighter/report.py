@@ -11,6 +11,8 @@ from highlighter.events import TagResult, timecode
 from highlighter.labels import BACKGROUND
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.video import VideoInfo, choose_backend
+from highlighter.video.backends import decord_unfit
+from highlighter.video.colour import colour_summary
 
 
 def _seconds(value: float | None) -> str:
@@ -27,10 +29,14 @@ def video_info_table(info: VideoInfo, fps: float) -> Table:
     jumps = "-" if info.discontinuities is None else str(len(info.discontinuities))
     if info.discontinuities:
         jumps += ": at " + ", ".join(f"{d.position_s:.1f} s ({d.jump_s:+.1f} s)" for d in info.discontinuities[:5])
-    decoder, decord_unfit = choose_backend("auto", info)
+    decoder, _ = choose_backend("auto", info)
+    gop = {None: "-", True: "open (frames shown before their key frame)", False: "closed"}[info.open_gop]
     rows = [
         ("container", info.container),
+        ("video stream", f"#{info.stream_index}" + (f" (of {info.video_streams} video streams, the longest that is "
+                                                    "not a picture)" if info.video_streams > 1 else "")),
         ("codec", f"{info.codec} ({info.pixel_format}, {'interlaced' if info.interlaced else 'progressive'})"),
+        ("colour", colour_summary(info.color_primaries, info.color_transfer)),
         ("resolution", f"{info.width}x{info.height}"),
         ("sample / display aspect", f"{info.sample_aspect} / {info.display_aspect}"),
         ("rotation", f"{info.rotation} degrees counter-clockwise" if info.rotation else "none"),
@@ -43,9 +49,11 @@ def video_info_table(info: VideoInfo, fps: float) -> Table:
         ("frames (packets)", "-" if info.frame_count is None else str(info.frame_count)),
         ("key frames", "-" if info.keyframe_count is None else str(info.keyframe_count)),
         ("key-frame interval", _seconds(info.keyframe_interval_s)),
+        ("GOPs", gop),
         ("timestamp jumps", jumps),
         ("audio", "yes" if info.has_audio else "no"),
-        ("decoder (auto)", f"{decoder} ({decord_unfit or 'the faster one at this size'})"),
+        ("decoder (auto)", decoder),
+        ("--decoder decord", f"refused: {unfit}" if (unfit := decord_unfit(info)) else "frame-exact on such files"),
         (f"samples at {fps:g} fps", str(info.samples_at(fps))),
     ]
     for field, value in rows:

@@ -86,5 +86,6 @@ class Tagger:
         duration = sum(sampler.info.length_s for sampler in samplers.values())
         jumps = [{"half": half, **jump.to_dict()} for half, sampler in samplers.items()
                  for jump in sampler.discontinuities]
+        streams = [{"half": half, "index": sampler.info.stream_index} for half, sampler in samplers.items()]
         return tag_result(source, list(scored.items()), duration, jumps, self.video.fps, self.model_info,
-                          self.smoother, time.perf_counter() - started)
+                          self.smoother, time.perf_counter() - started, streams=streams)

@@ -10,6 +10,7 @@ import av
 import numpy as np
 
 from highlighter.errors import HighlighterError
+from highlighter.video.streams import match_stream, motion_streams
 
 
 class AudioUnavailable(HighlighterError):
@@ -31,7 +32,8 @@ def audio_chunks(path: str | os.PathLike, rate: int) -> Iterator[tuple[float, np
         if not container.streams.audio:
             raise AudioUnavailable(f"{path}: no audio stream")
         stream = container.streams.audio[0]
-        origin = _start_s(container.streams.video[0]) if container.streams.video else _start_s(stream)
+        videos = motion_streams(container)  # time 0 is the match's first frame, as for the samples
+        origin = _start_s(match_stream(container)) if videos else _start_s(stream)
         resampler = av.AudioResampler(format="fltp", rate=rate)  # the stream's own channels, planar
         position: float | None = None  # seconds of the next resampled sample
         try:

@@ -90,7 +90,8 @@ def _reencode(windows: list[Window], videos: MatchVideos, partial: Path, contain
         inputs += ["-ss", f"{start:.6f}", "-t", f"{duration:.6f}", "-i", str(videos.half(window.half).path)]
     chains, images = [], []
     for number, window in enumerate(windows):
-        chain = f"[{number}:v:0]scale={width}:{height},setsar=1,format=yuv420p"
+        stream = videos.half(window.half).info.stream_index  # the match's video stream, as the sampler read it
+        chain = f"[{number}:{stream}]scale={width}:{height},setsar=1,format=yuv420p"
         if not same_rate:
             chain += f",fps={first.avg_fps:.6f}"
         chain += ",setpts=PTS-STARTPTS"
@@ -124,7 +125,7 @@ def _stream_copy(windows: list[Window], videos: MatchVideos, partial: Path, cont
     segments = []
     for number, window in enumerate(windows):
         segment = scratch / f"segment{number}.{container}"
-        maps = ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio else [])
+        maps = ["-map", f"0:{videos.half(window.half).info.stream_index}"] + (["-map", "0:a:0"] if audio else [])
         run_ffmpeg(["-ss", f"{window.start_s:.6f}", "-i", str(videos.half(window.half).path), "-t",
                     f"{window.duration_s:.6f}", *maps, "-c", "copy", "-avoid_negative_ts", "make_zero",
                     "-f", MUXERS[container], str(segment)])

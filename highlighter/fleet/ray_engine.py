@@ -119,6 +119,7 @@ class Collector:
                                              np.concatenate([p for _, p in parts]))))
             jumps += [{"half": half, **jump} for jump in self.ends[key, half or 0]["jumps"]]
         ends = [self.ends[key, half or 0] for half in self.halves[key]]
+        streams = [{"half": half, "index": end["stream"]} for half, end in zip(self.halves[key], ends)]
         if self.fusion is not None:  # the crowd cue, on the driver as the local engine does it (its pass is cheap)
             videos = self.halves[key]
             try:
@@ -130,7 +131,7 @@ class Collector:
             curves = list(fused.items())
         source = expand_inputs([self.jobs[key].path])[0][0]
         result = tag_result(source, curves, sum(e["duration_s"] for e in ends), jumps, self.settings.video.fps,
-                            self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends))
+                            self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends), streams=streams)
         self.finisher.done(self.jobs[key], result)
 
     def unfinished(self) -> list[int]:

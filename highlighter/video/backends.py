@@ -3,8 +3,16 @@
 Each backend yields ``(time_s, image)`` for the frames the sampling rule picks, where ``time_s`` is the
 frame's presentation time on one continuous timeline starting at the stream's first frame (timestamp
 jumps re-based, see :class:`~highlighter.video.timeline.Clock`) and ``image`` is the picture FFmpeg
-displays (square pixels, rotation applied), RGB uint8, scaled so its short side is the model's size
-(FFmpeg's swscale, bicubic, in both backends).
+displays (square pixels, rotation applied), RGB uint8 in SDR BT.709 (HDR tone-mapped, see
+:mod:`~highlighter.video.colour`), scaled so its short side is the model's size (FFmpeg's swscale,
+bicubic, in both backends). Both read the match's video stream (:func:`~highlighter.video.streams.match_stream`).
+
+PyAV is the decoder: FFmpeg's own decoding, frame-exact wherever FFmpeg is. decord is an option for files
+where clock clips showed it exact; ``auto`` never picks it. It was about 7% faster at 1080p (1.07x, 3 pairs,
+benchmarks/bench_sampler.py) and slower below 720p, and kept being found wrong in new ways: late in MPEG-TS,
+off on HEVC and 10-bit video, shifted by MP4 edit lists, and on open-GOP H.264 (x264 ``open-gop=1``, as
+broadcast encoders write it) 38 of 40 samples wrong at 1 fps in MKV and MP4. It has been unmaintained since
+2021.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from fractions import Fraction
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -21,6 +30,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from highlighter.video.colour import HDR_TRANSFERS, sdr_converter
 from highlighter.video.geometry import quarter_turns, turn
 from highlighter.video.probe import VideoInfo, open_container
 from highlighter.video.timeline import FORWARD_JUMP_S, TICK_TOLERANCE_S, Clock, Discontinuity, on_screen
@@ -31,17 +41,13 @@ log = logging.getLogger(__name__)
 DECORD_CHUNK = 16
 
 #: Where decord returned the frame on screen at every tick of clock clips (tests/test_archive_video.py):
-#: progressive 8-bit 4:2:0 H.264 and MPEG-4 Part 2 in MP4/MOV, Matroska/WebM and AVI. Elsewhere it was
-#: wrong: every sample late in MPEG-TS (H.264 2 s, MPEG-2 with B-frames about 0.5 s) or hung there;
-#: HEVC a frame late at times in MP4 and 10 s off when 10-bit; AV1 not indexed; VP9 reported empty.
+#: progressive 8-bit 4:2:0 H.264 and MPEG-4 Part 2 in MP4/MOV, Matroska/WebM and AVI, closed GOPs, one video
+#: stream. Elsewhere it was wrong: every sample late in MPEG-TS (H.264 2 s, MPEG-2 with B-frames about 0.5 s)
+#: or hung there; HEVC a frame late at times in MP4 and 10 s off when 10-bit; AV1 not indexed; VP9 reported
+#: empty; open GOPs a frame late or 2 s early after each seek; and it reads a video stream of its own choosing.
 DECORD_CODECS = frozenset({"h264", "mpeg4"})
 DECORD_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"})
 DECORD_PIXEL_FORMATS = frozenset({"yuv420p", "yuvj420p"})
-#: ``auto`` picks PyAV up to this many stored pixels per frame, decord (where it is exact) above. Exact sampling
-#: at 1 fps on 2 cores, PyAV (one swscale context per pass) against decord, sampler processes in pairs: 398x224
-#: 0.61x (14.2 s against 23.4 s); 1280x720 0.95x (median of 4 pairs); 1920x1080 1.07x (3 pairs)
-#: (benchmarks/bench_sampler.py and its --child runs).
-PYAV_FASTER_UP_TO_PIXELS = 1280 * 720
 
 
 class Untrusted(Exception):
@@ -90,7 +96,7 @@ class Backend(ABC):
 
 
 class PyAVBackend(Backend):
-    """Sequential decoding with PyAV; key frames only via the codec's ``skip_frame``."""
+    """Sequential decoding with PyAV; key frames only by decoding each key frame on its own."""
 
     name = "pyav"
 
@@ -98,28 +104,48 @@ class PyAVBackend(Backend):
         width, height = self.frame_size
         if quarter_turns(self.info.rotation) % 2:  # scale the stored picture, then turn it upright
             width, height = height, width
+        # an untimed frame's time adds up the frames before it, so all are decoded, and the key frames kept
+        keyframes_alone = keyframes_only and not self.info.untimed
+        to_sdr = sdr_converter(self.info.color_transfer, self.info.color_primaries)
         with open_container(self.path) as container:
-            stream = container.streams.video[0]
-            # key frames only: slice threads, as frame threads buy nothing on frames decoded alone and sync on
-            # every skipped packet (45-min 224p half: 2.7 s with frame threads, 0.4 s with slice threads)
-            stream.thread_type = "SLICE" if keyframes_only else "AUTO"
-            if keyframes_only:
-                stream.codec_context.skip_frame = "NONKEY"
+            stream = container.streams[self.info.stream_index]
+            # key frames only: slice threads, as frame threads buy nothing on frames decoded alone (45-min 224p
+            # half: 2.7 s with frame threads, 0.4 s with slice threads)
+            stream.thread_type = "SLICE" if keyframes_alone else "AUTO"
             clock = self.clock(keyframes_only)
             start = self.info.start_time_s
             until = self.info.last_frame_time_s if keyframes_only else None
-            timed = ((clock(frame.time - start), frame) for frame in self._decoded(container, stream, clock))
+            decoded = self._timed(self._decoded(container, stream, clock, keyframes_alone), stream.time_base)
+            timed = ((clock(raw - start), frame) for raw, frame in decoded)
+            if keyframes_only and not keyframes_alone:
+                timed = (item for item in timed if item[1].key_frame)
             # one reformatter for the whole pass: it keeps its swscale context (frame.reformat builds a new
             # one, with its filter tables and threads, for every frame: 7x the cost at 224p)
             reformatter = VideoReformatter()
             for time_s, frame in on_screen(timed, rate, itemgetter(0), until):
-                image = reformatter.reformat(frame, width=width, height=height, format="rgb24",
-                                             interpolation="BICUBIC")
-                yield time_s, turn(image.to_ndarray(), self.info.rotation)
+                image = reformatter.reformat(frame, width=width, height=height,
+                                             format="rgb24" if to_sdr is None else "rgb48le", interpolation="BICUBIC")
+                image = image.to_ndarray() if to_sdr is None else to_sdr(image.to_ndarray())
+                yield time_s, turn(image, self.info.rotation)
 
-    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream,
-                 clock: Clock) -> Iterator[av.VideoFrame]:
-        """Frames in presentation order; skips undecodable packets and stops where demuxing breaks."""
+    def _timed(self, frames: Iterable[av.VideoFrame], time_base: Fraction) -> Iterator[tuple[float, av.VideoFrame]]:
+        """(raw time, frame) in presentation order: the frame's timestamp; in a format without timestamps (a
+        raw stream) the durations of the frames before it added up, as FFmpeg times them."""
+        base = float(time_base)  # the stream's: a frame drained from the decoder carries none
+        if not self.info.untimed:
+            yield from ((frame.pts * base, frame) for frame in frames if frame.pts is not None)
+            return
+        elapsed = 0.0
+        for frame in frames:
+            yield elapsed, frame
+            elapsed += frame.duration * base if frame.duration else self.info.frame_s
+
+    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream, clock: Clock,
+                 keyframes_alone: bool) -> Iterator[av.VideoFrame]:
+        """Frames in presentation order; skips undecodable packets and stops where demuxing breaks. With
+        ``keyframes_alone`` only key frames, each decoded on its own (the decoder drained and reset after
+        it): a decoder told to skip the other frames (``skip_frame``) loses the key frames of open GOPs
+        (x264 ``open-gop=1``: 3 of 20 came out, out of order)."""
         packets = container.demux(stream)
         start = self.info.start_time_s
         time_base = float(stream.time_base)  # a float once, not Fraction arithmetic per packet
@@ -135,13 +161,20 @@ class PyAVBackend(Backend):
             if packet is not None and packet.pts is not None:
                 reached = packet.pts * time_base - start + clock.offset
                 outcome.last_time_s = max(outcome.last_time_s or 0.0, reached)
+            alone = keyframes_alone and packet is not None
+            if alone and not packet.is_keyframe:
+                self.progress()
+                continue
             try:
                 decoded = stream.decode(packet)
+                if alone:
+                    decoded += stream.decode(None)
+                    stream.codec_context.flush_buffers()
             except av.error.FFmpegError:
                 outcome.decode_errors += 1
                 decoded = []
             self.progress()
-            yield from (frame for frame in decoded if frame.time is not None)
+            yield from decoded
             if packet is None:
                 return
 
@@ -209,20 +242,20 @@ def decord_unfit(info: VideoInfo) -> str | None:
         return "decord can hang on interlaced video"
     if info.discontinuities:
         return "timestamps jump back, and decord orders frames by timestamp"
+    if info.open_gop is not False:
+        return "decord is not frame-exact on open GOPs" if info.open_gop else "open GOPs are unknown without a scan"
+    if info.video_streams > 1:
+        return f"decord reads a video stream of its own choosing ({info.video_streams} in this file)"
+    if sdr_converter(info.color_transfer, info.color_primaries) is not None:
+        return f"decord does not convert {HDR_TRANSFERS.get(info.color_transfer, 'wide-gamut')} video to SDR"
     return None
 
 
-def choose_backend(requested: str, info: VideoInfo, keyframes_only: bool = False) -> tuple[str, str | None]:
+def choose_backend(requested: str, info: VideoInfo) -> tuple[str, str | None]:
     """The backend for ``info``'s file given the ``--decoder`` value (``auto``, ``decord`` or ``pyav``), and
-    the reason decord was passed over where it was asked for or could have been picked. Decoding key frames
-    only, ``auto`` takes PyAV at every size (its codec skips the other frames, on slice threads: a whole
-    sampler process took 0.73x decord's time on a 45-min 224p half and 0.68x on a 10-min 720p clip, median of
-    5 pairs each)."""
-    if requested == "pyav":
+    why decord was refused where it was asked for. ``auto`` is PyAV on every file (see the module's
+    docstring); decord only where asked for and proven exact on such files."""
+    if requested != "decord":
         return "pyav", None
     unfit = decord_unfit(info)
-    if unfit is not None:
-        return "pyav", unfit
-    if requested == "auto" and (keyframes_only or info.width * info.height <= PYAV_FASTER_UP_TO_PIXELS):
-        return "pyav", None
-    return "decord", None
+    return ("pyav", unfit) if unfit else ("decord", None)

@@ -1,5 +1,6 @@
-"""Open a video safely and describe it: stream facts from the header and the first frame, timing facts
-(frames, key frames, timestamp jumps) from a packet scan."""
+"""Open a video safely and describe it: which video stream is the match (one rule for every reader), stream
+facts from the header and the first frame, timing facts (frames, key frames, timestamp jumps, open GOPs)
+from a packet scan."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ import av
 import numpy as np
 
 from highlighter.errors import VideoError
+from highlighter.video.colour import primaries_name, transfer_name
 from highlighter.video.geometry import display_size
-from highlighter.video.timeline import FORWARD_JUMP_S, Clock, Discontinuity
+from highlighter.video.streams import match_stream, motion_streams
+from highlighter.video.timeline import FORWARD_JUMP_S, TICK_TOLERANCE_S, Clock, Discontinuity
 
 av.logging.set_level(av.logging.PANIC)
 
+#: libavformat's AVFMT_NOTIMESTAMPS: the format stores no timestamps (raw streams: .h264, .hevc, .m2v, ...).
+AVFMT_NOTIMESTAMPS = 0x0080
 #: libavformat's AVFMT_TS_DISCONT: the format allows timestamp discontinuities (MPEG-TS, MPEG-PS, ...).
 AVFMT_TS_DISCONT = 0x0200
 #: Packets come in decode order: with B-frames a presentation time may run this far behind the latest one
@@ -44,6 +49,11 @@ class VideoInfo:
     rotation: int = 0  # degrees the display matrix turns the picture, counter-clockwise (as ffprobe)
     interlaced: bool = False
     timestamps_may_jump: bool = False  # the format allows discontinuous timestamps (MPEG-TS and the like)
+    untimed: bool = False  # the format stores no timestamps (a raw stream): frames are timed by their durations
+    stream_index: int = 0  # the match's video stream (see match_stream), as ffprobe numbers the file's streams
+    video_streams: int = 1  # video streams in the file, cover pictures included
+    color_primaries: str = ""  # as FFmpeg names them (bt709, bt2020, ...); "" where unspecified
+    color_transfer: str = ""  # smpte2084 (HDR10's PQ), arib-std-b67 (HLG), bt709, ...
     frame_count: int | None = None
     variable_frame_rate: bool | None = None
     keyframe_count: int | None = None
@@ -51,6 +61,7 @@ class VideoInfo:
     longest_keyframe_gap_s: float | None = None
     scanned_duration_s: float | None = None  # over all segments where timestamps jump
     discontinuities: tuple[Discontinuity, ...] | None = None
+    open_gop: bool | None = None  # frames after a key frame (in decode order) are shown before it
 
     @property
     def frame_s(self) -> float:
@@ -102,16 +113,18 @@ def check_readable(path: str | os.PathLike) -> Path:
 
 
 def open_container(path: str | os.PathLike) -> av.container.InputContainer:
-    """Open ``path`` with PyAV, raising a one-line VideoError if it is not a video with a video stream."""
+    """Open ``path`` with PyAV, raising a one-line VideoError if it is not a video with a video stream (a
+    cover picture is not one)."""
     path = check_readable(path)
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as exc:
         raise VideoError(f"{path}: not a readable video ({exc.strerror or exc})") from None
-    if not container.streams.video:
+    if not motion_streams(container):
         kinds = sorted({s.type for s in container.streams})
+        pictures = bool(container.streams.video)
         container.close()
-        what = f"only {', '.join(kinds)} streams" if kinds else "no streams"
+        what = "only a cover picture" if pictures else f"only {', '.join(kinds)} streams" if kinds else "no streams"
         raise VideoError(f"{path}: no video stream ({what})")
     return container
 
@@ -123,10 +136,11 @@ def _stream_seconds(value: int | None, time_base: Fraction | None) -> float | No
 
 
 def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
-    """Describe ``path``; with ``scan_packets`` also count frames and key frames and find timestamp jumps by
-    demuxing (no decoding). The first frame is decoded for what only frames carry (rotation, interlacing)."""
+    """Describe the match's video stream of ``path`` (see :func:`match_stream`); with ``scan_packets`` also
+    count frames and key frames, find timestamp jumps and open GOPs by demuxing (no decoding). The first frame
+    is decoded for what only frames carry (rotation, interlacing)."""
     with open_container(path) as container:
-        stream = container.streams.video[0]
+        stream = match_stream(container)
         ctx = stream.codec_context
         start = _stream_seconds(stream.start_time, stream.time_base)
         duration = _stream_seconds(stream.duration, stream.time_base)
@@ -149,11 +163,16 @@ def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
             sample_aspect=f"{sample_aspect.numerator}:{sample_aspect.denominator}",
             display_aspect=f"{display_aspect.numerator}:{display_aspect.denominator}" if display_aspect else "",
             timestamps_may_jump=bool(container.format.flags & AVFMT_TS_DISCONT),
+            untimed=bool(container.format.flags & AVFMT_NOTIMESTAMPS),
+            stream_index=stream.index,
+            video_streams=len(container.streams.video),
+            color_primaries=primaries_name(ctx.color_primaries),
+            color_transfer=transfer_name(ctx.color_trc),
             **_first_frame_facts(container, stream),
         )
     if scan_packets:
         with open_container(path) as container:
-            info.update(_scan_packets(container, container.streams.video[0], info["timestamps_may_jump"],
+            info.update(_scan_packets(container, container.streams[info["stream_index"]], info["timestamps_may_jump"],
                                       1.0 / info["avg_fps"] if info["avg_fps"] else 1.0 / 25))
     return VideoInfo(**info)
 
@@ -172,8 +191,8 @@ def _first_frame_facts(container: av.container.InputContainer, stream: av.VideoS
 
 def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, may_jump: bool,
                   frame_s: float) -> dict:
-    """Frame count, key frames, frame-rate variability, timestamp jumps and the true duration (over all
-    segments) from packet timestamps."""
+    """Frame count, key frames, frame-rate variability, timestamp jumps, open GOPs and the true duration (over
+    all segments) from packet timestamps (in a format without them, from packet durations)."""
     base = float(stream.time_base)
     start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
     # Before the stream start a packet is not shown (an edit list's lead-in), except where timestamps may
@@ -183,15 +202,25 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     times: list[float] = []
     keys: list[float] = []
     durations: list[float] = []
+    untimed = bool(container.format.flags & AVFMT_NOTIMESTAMPS)
+    elapsed = 0  # a raw stream's packets carry no timestamps: they are timed by their durations
+    key_time: float | None = None  # the latest key frame's, in decode order
+    open_gop = False
     try:
         for packet in container.demux(stream):
-            if packet.pts is None or packet.pts * base < first_shown:
+            pts = packet.pts
+            if untimed and pts is None and packet.size:
+                pts, elapsed = elapsed, elapsed + (packet.duration or round(frame_s / base))
+            if pts is None or pts * base < first_shown:
                 continue
-            time_s = clock(packet.pts * base - start)
+            time_s = clock(pts * base - start)
             times.append(time_s)
             durations.append((packet.duration or 0) * base)
             if packet.is_keyframe:
                 keys.append(time_s)
+                key_time = time_s
+            elif key_time is not None and time_s < key_time - TICK_TOLERANCE_S:
+                open_gop = True  # a leading frame: decoded after the key frame, shown before it
     except av.error.FFmpegError:
         pass  # a truncated file: report what is there
     if not times:
@@ -209,4 +238,5 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
         keyframe_interval_s=float(np.mean(key_gaps)) if len(key_gaps) else None,
         longest_keyframe_gap_s=float(np.max(key_gaps)) if len(key_gaps) else None,
         discontinuities=tuple(clock.discontinuities),
+        open_gop=None if untimed else open_gop,  # decode order is all a raw stream's packets tell
     )

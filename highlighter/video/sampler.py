@@ -22,7 +22,7 @@ from highlighter.video.watchdog import Died, Stalled, can_isolate, decode_isolat
 
 log = logging.getLogger(__name__)
 
-#: auto: per file, the fastest backend that is frame-exact on it (see backends.choose_backend)
+#: auto: PyAV, frame-exact wherever FFmpeg is; decord where asked for and exact (see backends.choose_backend)
 DECODERS = choices(VideoSettings, "decoder")
 SAMPLING_MODES = choices(VideoSettings, "sampling")
 
@@ -60,9 +60,9 @@ class FrameSampler:
 
     Times run on one continuous timeline: where timestamps jump (a joined transport stream) the next
     segment continues one frame after the previous one, and ``discontinuities`` lists the jumps once
-    the video has been read. ``decoder="auto"`` picks, per file, the fastest backend that is frame-exact
-    on it; ``decoder`` then names the one used. Decoding runs in a child process: if it delivers nothing
-    for ``stall_timeout_s``, decord gives way to PyAV and a stalled PyAV is an error.
+    the video has been read. ``decoder="auto"`` decodes with PyAV; ``decoder`` names the backend used.
+    Decoding runs in a child process: if it delivers nothing for ``stall_timeout_s``, decord gives way to
+    PyAV and a stalled PyAV is an error.
     """
 
     def __init__(
@@ -97,7 +97,7 @@ class FrameSampler:
         self.fps, self.size, self.sampling = fps, size, sampling
         self.batch_size, self.prefetch_batches, self.stall_timeout_s = batch_size, prefetch_batches, stall_timeout_s
         self.info: VideoInfo = probe(self.path, scan_packets=True)
-        self.decoder, passed_over = choose_backend(decoder, self.info, keyframes_only=sampling == "keyframes")
+        self.decoder, passed_over = choose_backend(decoder, self.info)
         if decoder == "decord" and passed_over:
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, passed_over)
         self.discontinuities: list[Discontinuity] = []

@@ -38,6 +38,22 @@ class Event:
     half: int | None = None  # 1 or 2 in a SoccerNet game folder, else None
 
 
+@dataclass(frozen=True)
+class VideoSpan:
+    """How much of one video of an input was decoded: the events lie within its first ``decoded_s`` seconds.
+    ``partial`` says why a decode stopped short of the whole video (None where it did not)."""
+
+    half: int | None  # 1 or 2 in a SoccerNet game folder, else None
+    decoded_s: float  # length of the timeline the samples cover
+    declared_s: float  # the duration the container declares (0.0 where it declares none)
+    partial: str | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON record of a partial decode (see :func:`events_document`)."""
+        return {"half": self.half, "decoded_s": round(self.decoded_s, 3), "declared_s": round(self.declared_s, 3),
+                "reason": self.partial}
+
+
 @dataclass
 class TagResult:
     """Everything `highlight tag` learned about one input (a video, or a SoccerNet game's two halves)."""
@@ -51,6 +67,12 @@ class TagResult:
     curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
     wall_s: float = 0.0
     discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
+    spans: list[VideoSpan] = field(default_factory=list)  # per video: what was decoded of it
+
+    @property
+    def partial(self) -> list[VideoSpan]:
+        """The videos decoded only in part (the events cover what was decoded of them)."""
+        return [span for span in self.spans if span.partial]
 
     @property
     def frames(self) -> int:
@@ -99,13 +121,16 @@ def event_rows(events: list[Event]) -> list[dict]:
 
 
 def events_document(result: TagResult) -> dict:
-    """The events JSON: video, duration, fps, model, classes, events, where the video's timestamps jump the
-    jumps its timeline was continued across (see ``FrameSampler.discontinuities``), whether the crowd cue
-    was fused with the frame scores, and timing."""
+    """The events JSON: video, duration (the timeline the events are on: what was decoded), the duration the
+    containers declare, fps, model, classes, events, where the video's timestamps jump the jumps its timeline
+    was continued across (see ``FrameSampler.discontinuities``), where a video was decoded only in part
+    what was decoded of it and why, whether the crowd cue was fused with the frame scores, and timing."""
+    declared = {"declared_duration_s": round(sum(s.declared_s for s in result.spans), 3)} if result.spans else {}
     jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
-    return {"video": result.source, "duration_s": round(result.duration_s, 3), "fps": result.fps,
+    partial = {"partial": [span.to_dict() for span in result.partial]} if result.partial else {}
+    return {"video": result.source, "duration_s": round(result.duration_s, 3), **declared, "fps": result.fps,
             "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
-            "audio": {"used": bool(result.curves) and all(c.fused for _, c in result.curves)},
+            **partial, "audio": {"used": bool(result.curves) and all(c.fused for _, c in result.curves)},
             "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 
@@ -121,6 +146,7 @@ class EventsDocument:
     model: dict = field(default_factory=dict)
     timing: dict = field(default_factory=dict)
     fps: float | None = None
+    partial: list[VideoSpan] = field(default_factory=list)  # videos decoded only in part (none in older files)
 
     @property
     def is_game(self) -> bool:
@@ -174,7 +200,29 @@ def document_from_dict(data: Any, where: str) -> EventsDocument:
     return EventsDocument(
         where=where, video=data.get("video"), duration_s=float(duration) if isinstance(duration, (int, float)) else None,
         events=_sorted(events), classes=list(data.get("classes") or []), model=dict(data.get("model") or {}),
-        timing=dict(data.get("timing") or {}), fps=data.get("fps"))
+        timing=dict(data.get("timing") or {}), fps=data.get("fps"), partial=_partial_spans(data.get("partial"), where))
+
+
+def _partial_spans(records: Any, where: str) -> list[VideoSpan]:
+    """The ``partial`` records of an events file (absent in files of complete decodes and older versions)."""
+    if records is None:
+        return []
+    if not isinstance(records, list):
+        raise SoccerNetFormatError(f"{where}: 'partial' is not a list")
+    spans = []
+    for number, record in enumerate(records):
+        at = f"{where}: partial[{number}]"
+        if not isinstance(record, dict) or record.get("half") not in (None, 1, 2):
+            raise SoccerNetFormatError(f"{at} is not an object with half 1, 2 or null")
+        decoded, declared = record.get("decoded_s"), record.get("declared_s")
+        if not all(_finite(value) and value >= 0 for value in (decoded, declared)):
+            raise SoccerNetFormatError(f"{at}: decoded_s and declared_s must be non-negative numbers")
+        spans.append(VideoSpan(record["half"], float(decoded), float(declared), str(record.get("reason") or "decoded in part")))
+    return spans
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _from_csv(path: Path) -> EventsDocument:

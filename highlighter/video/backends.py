@@ -21,6 +21,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from highlighter.video.demux import Reading, packets
 from highlighter.video.geometry import quarter_turns, turn
 from highlighter.video.probe import VideoInfo, open_container
 from highlighter.video.timeline import FORWARD_JUMP_S, TICK_TOLERANCE_S, Clock, Discontinuity, on_screen
@@ -52,8 +53,12 @@ class Untrusted(Exception):
 class Outcome:
     """How far a backend got: what the sampler needs to warn about truncated or jumping files."""
 
-    last_time_s: float | None = None  # latest time the decoder reached
-    decode_errors: int = 0
+    last_time_s: float | None = None  # latest time the decoder reached, on the continuous timeline
+    last_raw_s: float | None = None  # the same as the file times it (from the stream start), to set against
+    # the declared duration: the two differ where timestamps jump
+    decode_errors: int = 0  # undecodable packets skipped
+    resyncs: int = 0  # stretches of unreadable bytes skipped
+    dropped_frames: int = 0  # frames without a usable time (damaged timestamps, glitches)
     discontinuities: list[Discontinuity] = field(default_factory=list)
 
 
@@ -107,8 +112,10 @@ class PyAVBackend(Backend):
                 stream.codec_context.skip_frame = "NONKEY"
             clock = self.clock(keyframes_only)
             start = self.info.start_time_s
+            time_base = float(stream.time_base)  # a float once, not Fraction arithmetic per frame
             until = self.info.last_frame_time_s if keyframes_only else None
-            timed = ((clock(frame.time - start), frame) for frame in self._decoded(container, stream, clock))
+            timed = clock.retime(self._decoded(container, stream), lambda frame: _raw_time(frame, time_base, start),
+                                 lambda frame: frame.opaque)
             # one reformatter for the whole pass: it keeps its swscale context (frame.reformat builds a new
             # one, with its filter tables and threads, for every frame: 7x the cost at 224p)
             reformatter = VideoReformatter()
@@ -116,34 +123,40 @@ class PyAVBackend(Backend):
                 image = reformatter.reformat(frame, width=width, height=height, format="rgb24",
                                              interpolation="BICUBIC")
                 yield time_s, turn(image.to_ndarray(), self.info.rotation)
+            self.outcome.dropped_frames = clock.dropped
+            if self.outcome.last_raw_s is not None:
+                self.outcome.last_time_s = self.outcome.last_raw_s + clock.offset
 
-    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream,
-                 clock: Clock) -> Iterator[av.VideoFrame]:
-        """Frames in presentation order; skips undecodable packets and stops where demuxing breaks."""
-        packets = container.demux(stream)
+    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
+        """Frames in presentation order, each with its packet's byte position as ``opaque``; skips
+        undecodable packets and unreadable stretches, and stops where the file breaks."""
+        stream.codec_context.copy_opaque = True  # a frame carries the opaque of the packet it came from
         start = self.info.start_time_s
-        time_base = float(stream.time_base)  # a float once, not Fraction arithmetic per packet
+        time_base = float(stream.time_base)
         outcome = self.outcome
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                return
-            except av.error.FFmpegError:
-                outcome.decode_errors += 1
-                packet = None  # the container is broken from here on: flush what was decoded
-            if packet is not None and packet.pts is not None:
-                reached = packet.pts * time_base - start + clock.offset
-                outcome.last_time_s = max(outcome.last_time_s or 0.0, reached)
-            try:
-                decoded = stream.decode(packet)
-            except av.error.FFmpegError:
-                outcome.decode_errors += 1
-                decoded = []
+        reading = Reading()
+        for packet in packets(container, stream, reading):
+            packet.opaque = packet.pos
+            if packet.pts is not None:
+                outcome.last_raw_s = packet.pts * time_base - start
+            yield from self._decode(stream, packet)
             self.progress()
-            yield from (frame for frame in decoded if frame.time is not None)
-            if packet is None:
-                return
+        yield from self._decode(stream, None)  # what the decoder still holds
+        outcome.resyncs = reading.resyncs
+
+    def _decode(self, stream: av.VideoStream, packet: av.Packet | None) -> list[av.VideoFrame]:
+        try:
+            return stream.decode(packet)
+        except av.error.FFmpegError:
+            self.outcome.decode_errors += 1
+            return []
+
+
+def _raw_time(frame: av.VideoFrame, time_base: float, start: float) -> float | None:
+    """A decoded frame's time from the stream start: its pts, else the dts of its packet (as FFmpeg's best
+    effort does), in the stream's time base (a flushed frame may carry none of its own)."""
+    stamp = frame.pts if frame.pts is not None else frame.dts
+    return None if stamp is None else stamp * time_base - start
 
 
 class DecordBackend(Backend):
@@ -171,7 +184,7 @@ class DecordBackend(Backend):
             # their number (seen on a real broadcast clip). PyAV places frames correctly here.
             raise Untrusted("frames are timed before the stream start (an edit list?)")
         self.progress()
-        self.outcome.last_time_s = float(times[-1]) if len(times) else None
+        self._reached(float(times[-1]) if len(times) else None)
         candidates = reader.get_key_indices() if keyframes_only else range(len(times))
         chosen = on_screen(candidates, rate, lambda index: times[index], until=self.outcome.last_time_s)
         for chunk in _chunks(chosen, DECORD_CHUNK):
@@ -179,11 +192,15 @@ class DecordBackend(Backend):
                 images = reader.get_batch(chunk).asnumpy()
             except decord.DECORDError:
                 self.outcome.decode_errors += 1
-                self.outcome.last_time_s = float(times[chunk[0]])
+                self._reached(float(times[chunk[0]]))
                 return
             self.progress()
             for index, image in zip(chunk, images):
                 yield float(times[index]), image
+
+    def _reached(self, time_s: float | None) -> None:
+        """decord's times are the file's own (no timeline re-basing: it is never chosen where they jump)."""
+        self.outcome.last_time_s = self.outcome.last_raw_s = time_s
 
 
 def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:

@@ -13,6 +13,7 @@ import av
 import numpy as np
 
 from highlighter.errors import VideoError
+from highlighter.video.demux import Reading, packets
 from highlighter.video.geometry import display_size
 from highlighter.video.timeline import FORWARD_JUMP_S, Clock, Discontinuity
 
@@ -122,6 +123,17 @@ def _stream_seconds(value: int | None, time_base: Fraction | None) -> float | No
     return float(value * time_base)
 
 
+def _tagged_seconds(tag: str | None) -> float | None:
+    """A Matroska track's DURATION tag (``HH:MM:SS.nnnnnnnnn``) in seconds: the video's own length, where the
+    container's covers every track (audio running on past the pictures is not a truncated video)."""
+    try:
+        hours, minutes, seconds = (tag or "").split(":")
+        value = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
 def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
     """Describe ``path``; with ``scan_packets`` also count frames and key frames and find timestamp jumps by
     demuxing (no decoding). The first frame is decoded for what only frames carry (rotation, interlacing)."""
@@ -129,7 +141,7 @@ def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
         stream = container.streams.video[0]
         ctx = stream.codec_context
         start = _stream_seconds(stream.start_time, stream.time_base)
-        duration = _stream_seconds(stream.duration, stream.time_base)
+        duration = _stream_seconds(stream.duration, stream.time_base) or _tagged_seconds(stream.metadata.get("DURATION"))
         if duration is None and container.duration is not None:
             duration = container.duration / av.time_base - (start or 0.0)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -183,17 +195,13 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     times: list[float] = []
     keys: list[float] = []
     durations: list[float] = []
-    try:
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.pts * base < first_shown:
-                continue
-            time_s = clock(packet.pts * base - start)
-            times.append(time_s)
-            durations.append((packet.duration or 0) * base)
-            if packet.is_keyframe:
-                keys.append(time_s)
-    except av.error.FFmpegError:
-        pass  # a truncated file: report what is there
+    shown = (packet for packet in packets(container, stream, Reading())
+             if packet.pts is not None and packet.pts * base >= first_shown)
+    for time_s, packet in clock.retime(shown, lambda packet: packet.pts * base - start, lambda packet: packet.pos):
+        times.append(time_s)
+        durations.append((packet.duration or 0) * base)
+        if packet.is_keyframe:
+            keys.append(time_s)
     if not times:
         return dict(frame_count=0, keyframe_count=0, discontinuities=())
     order = np.argsort(times, kind="stable")

@@ -1,0 +1,44 @@
+"""A stream's packets read the way the ffmpeg tool reads them, so a damaged file gives what FFmpeg decodes: where
+the demuxer loses its footing in unreadable bytes (an MPEG-TS out of sync answers EAGAIN) it is asked again and
+resumes at the next packet it finds; any other read error ends the stream there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import av
+
+#: Unreadable stretches in a row after which the rest of a file counts as broken. Each retry moves the demuxer
+#: on (MPEG-TS searches up to 64 KiB for its sync byte), so this bounds what a file of garbage costs.
+MAX_RESYNCS_IN_A_ROW = 1000
+
+
+@dataclass
+class Reading:
+    """What reading a stream met: stretches of unreadable bytes skipped, and whether it ended on an error."""
+
+    resyncs: int = 0
+    broken: bool = False
+
+
+def packets(container: av.container.InputContainer, stream: av.VideoStream, reading: Reading) -> Iterator[av.Packet]:
+    """The packets of ``stream`` in file order, without PyAV's empty end-of-stream packets (decoders are
+    flushed by their callers); what was skipped or broke is noted in ``reading``."""
+    in_a_row = 0
+    while True:
+        try:
+            for packet in container.demux(stream):
+                in_a_row = 0
+                if packet.size:
+                    yield packet
+            return
+        except BlockingIOError:  # av.error.BlockingIOError (EAGAIN): resume at the next readable packet
+            reading.resyncs += 1
+            in_a_row += 1
+            if in_a_row >= MAX_RESYNCS_IN_A_ROW:
+                reading.broken = True
+                return
+        except av.error.FFmpegError:
+            reading.broken = True
+            return

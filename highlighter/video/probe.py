@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from highlighter.errors import VideoError
-from highlighter.video.demux import Reading, packets
+from highlighter.video.demux import Reading, ends_cut_off, packets
 from highlighter.video.geometry import display_size
 from highlighter.video.timeline import FORWARD_JUMP_S, Clock, Discontinuity
 
@@ -52,6 +52,7 @@ class VideoInfo:
     longest_keyframe_gap_s: float | None = None
     scanned_duration_s: float | None = None  # over all segments where timestamps jump
     discontinuities: tuple[Discontinuity, ...] | None = None
+    cut_off: bool | None = None  # the file ends inside a packet (cut off, or still being written)
 
     @property
     def frame_s(self) -> float:
@@ -185,7 +186,7 @@ def _first_frame_facts(container: av.container.InputContainer, stream: av.VideoS
 def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, may_jump: bool,
                   frame_s: float) -> dict:
     """Frame count, key frames, frame-rate variability, timestamp jumps and the true duration (over all
-    segments) from packet timestamps."""
+    segments) from packet timestamps, and whether the file ends inside a packet."""
     base = float(stream.time_base)
     start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
     # Before the stream start a packet is not shown (an edit list's lead-in), except where timestamps may
@@ -195,15 +196,17 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     times: list[float] = []
     keys: list[float] = []
     durations: list[float] = []
-    shown = (packet for packet in packets(container, stream, Reading())
+    reading = Reading()
+    shown = (packet for packet in packets(container, stream, reading)
              if packet.pts is not None and packet.pts * base >= first_shown)
     for time_s, packet in clock.retime(shown, lambda packet: packet.pts * base - start, lambda packet: packet.pos):
         times.append(time_s)
         durations.append((packet.duration or 0) * base)
         if packet.is_keyframe:
             keys.append(time_s)
+    cut_off = ends_cut_off(container, reading)
     if not times:
-        return dict(frame_count=0, keyframe_count=0, discontinuities=())
+        return dict(frame_count=0, keyframe_count=0, discontinuities=(), cut_off=cut_off)
     order = np.argsort(times, kind="stable")
     ordered = np.asarray(times)[order]
     steps = np.diff(ordered)
@@ -217,4 +220,5 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
         keyframe_interval_s=float(np.mean(key_gaps)) if len(key_gaps) else None,
         longest_keyframe_gap_s=float(np.max(key_gaps)) if len(key_gaps) else None,
         discontinuities=tuple(clock.discontinuities),
+        cut_off=cut_off,
     )

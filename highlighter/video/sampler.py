@@ -220,10 +220,13 @@ class FrameSampler:
 
     def _shortfall(self, outcome: Outcome) -> str | None:
         """Why decoding ended short of the whole video: before the duration the container declares (set against
-        the file's own times, which jumps do not shift), or in a file that changed meanwhile."""
+        the file's own times, which jumps do not shift), at a file's end inside a packet, or in a file that
+        changed meanwhile."""
         declared, reached = self.info.duration_s, outcome.last_raw_s
         if declared and reached is not None and reached + self.info.frame_s + TRUNCATION_SLACK_S < declared:
             return f"decoding stopped at {reached:.1f} s of {declared:.1f} s declared (file truncated or corrupt)"
+        if self.info.cut_off:
+            return "the file ends inside a packet (cut off, or still being written)"
         if _file_state(self.path) != self._probed_state:
             return "the file changed while it was read (still being written?)"
         return None

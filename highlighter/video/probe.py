@@ -126,7 +126,7 @@ def _stream_seconds(value: int | None, time_base: Fraction | None) -> float | No
 
 def _tagged_seconds(tag: str | None) -> float | None:
     """A Matroska track's DURATION tag (``HH:MM:SS.nnnnnnnnn``) in seconds: the video's own length, where the
-    container's covers every track (audio running on past the pictures is not a truncated video)."""
+    container's covers every track (audio running on past the pictures is no truncated video)."""
     try:
         hours, minutes, seconds = (tag or "").split(":")
         value = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
@@ -142,9 +142,11 @@ def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
         stream = container.streams.video[0]
         ctx = stream.codec_context
         start = _stream_seconds(stream.start_time, stream.time_base)
-        duration = _stream_seconds(stream.duration, stream.time_base) or _tagged_seconds(stream.metadata.get("DURATION"))
+        duration = _stream_seconds(stream.duration, stream.time_base)
         if duration is None and container.duration is not None:
             duration = container.duration / av.time_base - (start or 0.0)
+            # the container's covers every track: where the video's own (Matroska tag) is shorter, it is the one
+            duration = min(duration, _tagged_seconds(stream.metadata.get("DURATION")) or duration)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         sample_aspect = Fraction(stream.sample_aspect_ratio or ctx.sample_aspect_ratio or 1)
         display_aspect = Fraction(ctx.width, ctx.height) * sample_aspect if ctx.width and ctx.height else None

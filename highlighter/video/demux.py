@@ -10,8 +10,8 @@ from typing import Iterator
 
 import av
 
-#: Unreadable stretches in a row after which the rest of a file counts as broken. Each retry moves the demuxer
-#: on (MPEG-TS searches up to 64 KiB for its sync byte), so this bounds what a file of garbage costs.
+#: Unreadable stretches in a row after which reading stops (the rest of the file is garbage). Each retry moves the
+#: demuxer on (MPEG-TS searches up to 64 KiB for its sync byte), so this bounds what a file of garbage costs.
 MAX_RESYNCS_IN_A_ROW = 1000
 #: The transport packet sizes FFmpeg's MPEG-TS demuxer reads: plain, M2TS (a 4-byte timecode before each) and
 #: with 16 bytes of error correction after each. A whole recording is a whole number of them.
@@ -20,16 +20,16 @@ TS_PACKET_SIZES = (188, 192, 204)
 
 @dataclass
 class Reading:
-    """What reading a stream met: stretches of unreadable bytes skipped, and whether it ended on an error."""
+    """What reading a stream met: stretches of unreadable bytes skipped, and whether its last packet was cut
+    short (flagged corrupt: it holds less than it should)."""
 
     resyncs: int = 0
-    broken: bool = False
-    last_cut_short: bool = False  # the last packet read holds less than it should (flagged corrupt)
+    last_cut_short: bool = False
 
 
 def packets(container: av.container.InputContainer, stream: av.VideoStream, reading: Reading) -> Iterator[av.Packet]:
     """The packets of ``stream`` in file order, without PyAV's empty end-of-stream packets (decoders are
-    flushed by their callers); what was skipped or broke is noted in ``reading``."""
+    flushed by their callers); what was skipped is noted in ``reading``."""
     in_a_row = 0
     while True:
         try:
@@ -43,10 +43,8 @@ def packets(container: av.container.InputContainer, stream: av.VideoStream, read
             reading.resyncs += 1
             in_a_row += 1
             if in_a_row >= MAX_RESYNCS_IN_A_ROW:
-                reading.broken = True
                 return
-        except av.error.FFmpegError:
-            reading.broken = True
+        except av.error.FFmpegError:  # unreadable from here on: what was read stands
             return
 
 

@@ -200,7 +200,8 @@ def document_from_dict(data: Any, where: str) -> EventsDocument:
     return EventsDocument(
         where=where, video=data.get("video"), duration_s=float(duration) if isinstance(duration, (int, float)) else None,
         events=_sorted(events), classes=list(data.get("classes") or []), model=dict(data.get("model") or {}),
-        timing=dict(data.get("timing") or {}), fps=data.get("fps"), partial=_partial_spans(data.get("partial"), where))
+        timing=dict(data.get("timing") or {}), fps=data.get("fps"),
+        partial=_partial_spans(data.get("partial"), where))
 
 
 def _partial_spans(records: Any, where: str) -> list[VideoSpan]:
@@ -217,7 +218,8 @@ def _partial_spans(records: Any, where: str) -> list[VideoSpan]:
         decoded, declared = record.get("decoded_s"), record.get("declared_s")
         if not all(_finite(value) and value >= 0 for value in (decoded, declared)):
             raise SoccerNetFormatError(f"{at}: decoded_s and declared_s must be non-negative numbers")
-        spans.append(VideoSpan(record["half"], float(decoded), float(declared), str(record.get("reason") or "decoded in part")))
+        reason = str(record.get("reason") or "decoded in part")
+        spans.append(VideoSpan(record["half"], float(decoded), float(declared), reason))
     return spans
 
 

@@ -33,8 +33,9 @@ class Manifest:
         """Record an input tagged in this run: ``partial`` (with why) where a video of it was decoded only in
         part, else ``done``."""
         reasons = "; ".join(f"{span.partial} (decoded {span.decoded_s:.1f} s)" for span in result.partial)
+        model = {key: result.model.get(key) for key in ("name", "checkpoint", "sha256")}
         self._put(source, "partial" if reasons else "done", outputs, reasons or None, result.frames,
-                  {"wall_s": round(result.wall_s, 3)}, {key: result.model.get(key) for key in ("name", "checkpoint", "sha256")})
+                  {"wall_s": round(result.wall_s, 3)}, model)
 
     def was_partial(self, source: Path) -> bool:
         """Whether the latest record of ``source`` is a partial decode (its outputs exist, yet the next run tags

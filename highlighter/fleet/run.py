@@ -81,7 +81,8 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
 
     With an output folder (``out`` a folder, or several inputs) the run is resumable: an input whose
     outputs all exist is skipped unless ``settings.tag.overwrite`` or it was decoded only in part (tagged again,
-    as the file may be whole now), and ``OUT/manifest.jsonl`` records every input. ``report`` (``highlighter.review.ReviewSettings``) also writes each input's review page.
+    as the file may be whole now), and ``OUT/manifest.jsonl`` records every input. ``report``
+    (``highlighter.review.ReviewSettings``) also writes each input's review page.
     """
     jobs = plan_jobs(paths, out, settings.tag.format, scores, plot, report is not None)
     single = len(paths) == 1
@@ -93,7 +94,8 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
         run.manifest = manifest.path
     pending = []
     for job in jobs:
-        if manifest is not None and not settings.tag.overwrite and job.complete() and not manifest.was_partial(job.path):
+        if (manifest is not None and not settings.tag.overwrite and job.complete()
+                and not manifest.was_partial(job.path)):
             manifest.skipped(job.path, job.outputs)
             run.skipped.append(job.path)
         else:

@@ -355,7 +355,9 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     quoted glob pattern ('archive/**/*.mkv'). Frames are scored in large batches while the next ones decode;
     score curves are smoothed and their peaks become events with a time, a start and end, and a confidence.
     With an output folder the run is resumable: inputs whose outputs exist are skipped (--overwrite redoes
-    them) and OUT/manifest.jsonl records each input (done, skipped or failed).
+    them) and OUT/manifest.jsonl records each input (done, partial, skipped or failed). An input decoded only
+    in part (a truncated file, or one still being written) gets its events and a warning, is tagged again on
+    the next run, and makes the exit code non-zero.
     """
     from highlighter.api import configured
     from highlighter.fleet import collect_inputs, tag_fleet
@@ -387,8 +389,12 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
         run = tag_fleet(paths, out, settings, scores, plot, review, on_result=show)
     if run.skipped and not quiet:
         stdout.print(f"skipped {len(run.skipped)} of {len(paths)} inputs whose outputs exist (--overwrite redoes them)")
-    if run.failed:
-        raise HighlighterError(f"{len(run.failed)} of {len(paths)} inputs failed: " + "; ".join(run.failed))
+    problems = [f"{len(run.failed)} of {len(paths)} inputs failed: " + "; ".join(run.failed)] if run.failed else []
+    if run.partial:  # their events are written, but cover only what was decoded
+        problems.append(f"{len(run.partial)} of {len(paths)} inputs were decoded only in part (their events cover "
+                        "what was decoded): " + "; ".join(run.partial))
+    if problems:
+        raise HighlighterError("; ".join(problems))
 
 
 @highlight.command()

@@ -13,7 +13,7 @@ import numpy as np
 
 from highlighter.audio.features import read_cue
 from highlighter.errors import HighlighterError
-from highlighter.events import TagResult
+from highlighter.events import TagResult, VideoSpan
 from highlighter.settings import SmootherSettings
 from highlighter.smooth import find_events
 from highlighter.soccernet.games import half_videos
@@ -65,13 +65,12 @@ def fuse_curves(fusion: Fusion, audio: str, videos: dict[int | None, Path], scor
             for half, curves in scored.items()}
 
 
-def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], duration_s: float, jumps: list[dict],
-               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float, *,
-               streams: list[dict]) -> TagResult:
-    """The result of one input from its score curves (per half): the smoothed events with everything the
-    events file records (``streams``: each video's half and the index of the stream it was read from).
-    Every engine ends here, so their outputs agree."""
+def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], spans: list[VideoSpan], jumps: list[dict],
+               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float) -> TagResult:
+    """The result of one input from its score curves and what was decoded of each video (per half): the
+    smoothed events with everything the events file records. Every engine ends here, so their outputs agree."""
     events = [event for half, c in curves for event in find_events(c.times, c.probabilities, c.classes, smoother, half)]
     classes = curves[0][1].classes
-    return TagResult(str(source), duration_s, fps, model_info, classes, events, curves, wall_s, discontinuities=jumps,
-                     video_streams=streams)
+    duration = sum(span.decoded_s for span in spans)
+    return TagResult(str(source), duration, fps, model_info, classes, events, curves, wall_s, discontinuities=jumps,
+                     spans=spans)

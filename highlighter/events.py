@@ -40,6 +40,23 @@ class Event:
     half: int | None = None  # 1 or 2 in a SoccerNet game folder, else None
 
 
+@dataclass(frozen=True)
+class VideoSpan:
+    """How much of one video of an input was decoded: the events lie within its first ``decoded_s`` seconds.
+    ``partial`` says why a decode stopped short of the whole video (None where it did not)."""
+
+    half: int | None  # 1 or 2 in a SoccerNet game folder, else None
+    decoded_s: float  # length of the timeline the samples cover
+    declared_s: float  # the duration the container declares (0.0 where it declares none)
+    partial: str | None = None
+    stream: int | None = None  # index of the video stream read (as ffprobe numbers the streams)
+
+    def to_dict(self) -> dict:
+        """The JSON record of a partial decode (see :func:`events_document`)."""
+        return {"half": self.half, "decoded_s": round(self.decoded_s, 3), "declared_s": round(self.declared_s, 3),
+                "reason": self.partial}
+
+
 @dataclass
 class TagResult:
     """Everything `highlight tag` learned about one input (a video, or a SoccerNet game's two halves)."""
@@ -53,7 +70,12 @@ class TagResult:
     curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
     wall_s: float = 0.0
     discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
-    video_streams: list[dict] = field(default_factory=list)  # each video's match stream: half, index
+    spans: list[VideoSpan] = field(default_factory=list)  # per video: its stream and what was decoded of it
+
+    @property
+    def partial(self) -> list[VideoSpan]:
+        """The videos decoded only in part (the events cover what was decoded of them)."""
+        return [span for span in self.spans if span.partial]
 
     @property
     def frames(self) -> int:
@@ -103,14 +125,17 @@ def event_rows(events: list[Event]) -> list[dict]:
 
 def events_document(result: TagResult) -> dict:
     """The events JSON: video, the video stream each video was read from (its index, as ffprobe numbers the
-    streams), duration, fps, model, classes, events, where the video's timestamps jump the jumps its
-    timeline was continued across (see ``FrameSampler.discontinuities``), whether the crowd cue was fused
-    with the frame scores, and timing."""
+    streams), duration (the timeline the events are on: what was decoded), the duration the containers
+    declare, fps, model, classes, events, where the video's timestamps jump the jumps its timeline was
+    continued across (see ``FrameSampler.discontinuities``), where a video was decoded only in part what was
+    decoded of it and why, whether the crowd cue was fused with the frame scores, and timing."""
+    streams = {"video_streams": [{"half": s.half, "index": s.stream} for s in result.spans]} if result.spans else {}
+    declared = {"declared_duration_s": round(sum(s.declared_s for s in result.spans), 3)} if result.spans else {}
     jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
-    streams = {"video_streams": result.video_streams} if result.video_streams else {}
-    return {"video": result.source, **streams, "duration_s": round(result.duration_s, 3), "fps": result.fps,
+    partial = {"partial": [span.to_dict() for span in result.partial]} if result.partial else {}
+    return {"video": result.source, **streams, "duration_s": round(result.duration_s, 3), **declared, "fps": result.fps,
             "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
-            "audio": {"used": bool(result.curves) and all(c.fused for _, c in result.curves)},
+            **partial, "audio": {"used": bool(result.curves) and all(c.fused for _, c in result.curves)},
             "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 
@@ -126,6 +151,7 @@ class EventsDocument:
     model: dict = field(default_factory=dict)
     timing: dict = field(default_factory=dict)
     fps: float | None = None
+    partial: list[VideoSpan] = field(default_factory=list)  # videos decoded only in part (none in older files)
 
     @property
     def is_game(self) -> bool:
@@ -185,6 +211,16 @@ class TimingRecord(FileRecord):
 
 
 @dataclass(frozen=True)
+class PartialRecord(FileRecord):
+    """One video decoded only in part (see ``VideoSpan.to_dict``)."""
+
+    half: Literal[1, 2] | None
+    decoded_s: Seconds
+    declared_s: Seconds
+    reason: OneLine = "decoded in part"
+
+
+@dataclass(frozen=True)
 class EventsFileRecord(FileRecord):
     """The schema of the events JSON (see ``events_document``), checked whole where it is read; keys it does
     not name are ignored, so files that newer versions write still read. A new key is a new field here."""
@@ -196,6 +232,7 @@ class EventsFileRecord(FileRecord):
     classes: Annotated[list[Annotated[str, Size(1, 1000)]], Size(0, 1000)] = field(default_factory=list)
     model: ModelRecord = field(default_factory=ModelRecord)
     timing: TimingRecord = field(default_factory=TimingRecord)
+    partial: list[PartialRecord] = field(default_factory=list)
 
 
 def document_from_dict(data: Any, where: str) -> EventsDocument:
@@ -210,7 +247,8 @@ def document_from_dict(data: Any, where: str) -> EventsDocument:
                     e.time_s if e.end_s is None else e.end_s, e.confidence, e.half) for e in record.events]
     return EventsDocument(where=where, video=record.video, duration_s=record.duration_s, events=_sorted(events),
                           classes=list(record.classes), model=asdict(record.model), timing=asdict(record.timing),
-                          fps=record.fps)
+                          fps=record.fps, partial=[VideoSpan(p.half, p.decoded_s, p.declared_s, p.reason)
+                                                   for p in record.partial])
 
 
 def _from_csv(path: Path) -> EventsDocument:

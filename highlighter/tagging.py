@@ -13,7 +13,7 @@ from rich.progress import Progress
 from highlighter.audio.fusion import load_fusion
 from highlighter.curves import fuse_curves, read_cues, tag_result
 from highlighter.device import inference_dtype, resolve_device
-from highlighter.events import TagResult
+from highlighter.events import TagResult, VideoSpan
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import HighlightClassifier, create_classifier, load_checkpoint
 from highlighter.score import FrameScorer, score_videos
@@ -83,9 +83,9 @@ class Tagger:
                         for half, video in videos.items()}
         labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}
         scored = self._fused(videos, lambda: score_videos(samplers, self.scorer, self.progress, labels))
-        duration = sum(sampler.info.length_s for sampler in samplers.values())
+        spans = [VideoSpan(half, sampler.decoded_s, sampler.info.duration_s, sampler.partial, sampler.info.stream_index)
+                 for half, sampler in samplers.items()]
         jumps = [{"half": half, **jump.to_dict()} for half, sampler in samplers.items()
                  for jump in sampler.discontinuities]
-        streams = [{"half": half, "index": sampler.info.stream_index} for half, sampler in samplers.items()]
-        return tag_result(source, list(scored.items()), duration, jumps, self.video.fps, self.model_info,
-                          self.smoother, time.perf_counter() - started, streams=streams)
+        return tag_result(source, list(scored.items()), spans, jumps, self.video.fps, self.model_info,
+                          self.smoother, time.perf_counter() - started)

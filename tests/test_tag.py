@@ -91,9 +91,10 @@ def test_json_and_csv_outputs_round_trip(trained, test_game, tmp_path):
                "-q").exit_code == 0
     assert run("tag", video, "--weights", result.checkpoint, "--format", "csv", "-o", csv_out, "-q").exit_code == 0
     document = json.loads(json_out.read_text())
-    assert set(document) == {"video", "video_streams", "duration_s", "fps", "model", "classes", "events", "audio",
-                             "timing"}
+    assert set(document) == {"video", "video_streams", "duration_s", "declared_duration_s", "fps", "model", "classes",
+                             "events", "audio", "timing"}
     assert document["video_streams"] == [{"half": None, "index": 0}]
+    assert document["declared_duration_s"] == pytest.approx(60, abs=0.1)
     assert document["timing"]["frames"] == 60 and document["timing"]["wall_s"] > 0
     assert document["model"]["name"] == "highlighter-tiny" and len(document["model"]["sha256"]) == 64
     assert document["duration_s"] == pytest.approx(60, abs=0.1) and document["events"]

@@ -72,7 +72,7 @@ def plan_cut(events_path: str | Path, out: str | Path, selection: SelectionSetti
         raise HighlighterError("--chapters-into copies the source video: its chapters follow the source timeline")
     document = load_events_document(events_path)
     videos = locate_videos(document, video)
-    windows = select_windows(document.events, {h.half: h.info.duration_s for h in videos.halves}, selection)
+    windows = select_windows(document.events, {h.half: h.usable_s for h in videos.halves}, selection)
     return CutPlan(out, chosen, videos, windows, selection, timeline,
                    None if chapters_into is None else Path(chapters_into))
 
@@ -81,6 +81,8 @@ def write_cut(plan: CutPlan, reel: ReelSettings, progress: Progress | None = Non
     """Write the output of a plan (and the chaptered copy of the source, if asked)."""
     out, chosen, videos, windows, timeline = plan.out, plan.format, plan.videos, plan.windows, plan.timeline
     result = CutResult(out, chosen, windows, len(selected_events(windows)), sum(w.duration_s for w in windows))
+    if videos.partial_note:
+        result.warnings.append(videos.partial_note)
     spans = event_spans(windows, videos, plan.selection, timeline)
     if chosen in ("mp4", "mkv"):
         write_reel(windows, videos, out, chosen, reel, progress)

@@ -73,7 +73,7 @@ def event_spans(windows: list[Window], videos: MatchVideos, settings: SelectionS
         raise TimelineError(f"unknown timeline {timeline!r}: choose one of {', '.join(TIMELINES)}")
     spans = []
     for window, reel_at in zip(windows, reel_offsets(windows)):
-        duration = videos.half(window.half).info.duration_s
+        duration = videos.half(window.half).usable_s
         for event in window.events:
             own = padded_window(event, settings, duration)
             start, end = max(own.start_s, window.start_s), min(own.end_s, window.end_s)

@@ -1,6 +1,6 @@
-"""``OUT/manifest.jsonl``: one JSON line per input of a fleet run (status done, skipped or failed, the error,
-frames, timings, the model and its digest), rewritten atomically after every input so an interrupted run
-leaves a whole file that the next run resumes from."""
+"""``OUT/manifest.jsonl``: one JSON line per input of a fleet run (status done, partial, skipped or failed, the
+error or what was not decoded, frames, timings, the model and its digest), rewritten atomically after every input
+so an interrupted run leaves a whole file that the next run resumes from."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from highlighter.atomic import atomic_write
 from highlighter.events import TagResult
 
 MANIFEST_FILE = "manifest.jsonl"
-Status = Literal["done", "skipped", "failed"]
+Status = Literal["done", "partial", "skipped", "failed"]
 
 
 class Manifest:
@@ -30,9 +30,17 @@ class Manifest:
                     self.records[record["input"]] = record
 
     def done(self, source: Path, outputs: list[Path], result: TagResult) -> None:
-        """Record an input tagged in this run."""
-        self._put(source, "done", outputs, None, result.frames, {"wall_s": round(result.wall_s, 3)},
-                  {key: result.model.get(key) for key in ("name", "checkpoint", "sha256")})
+        """Record an input tagged in this run: ``partial`` (with why) where a video of it was decoded only in
+        part, else ``done``."""
+        reasons = "; ".join(f"{span.partial} (decoded {span.decoded_s:.1f} s)" for span in result.partial)
+        model = {key: result.model.get(key) for key in ("name", "checkpoint", "sha256")}
+        self._put(source, "partial" if reasons else "done", outputs, reasons or None, result.frames,
+                  {"wall_s": round(result.wall_s, 3)}, model)
+
+    def was_partial(self, source: Path) -> bool:
+        """Whether the latest record of ``source`` is a partial decode (its outputs exist, yet the next run tags
+        it again: a file that was still being written may be whole now)."""
+        return self.records.get(str(source), {}).get("status") == "partial"
 
     def skipped(self, source: Path, outputs: list[Path]) -> None:
         """Record an input whose outputs were complete; frames, timings and model stay those of the run that

@@ -26,8 +26,9 @@ def frame_row(key: int, half: int, first_index: int, times: np.ndarray, images: 
 
 def decode_video(part: dict[str, np.ndarray], video: VideoSettings, size: int,
                  batch_size: int) -> Iterator[dict[str, np.ndarray]]:
-    """A Ray Data task: the frame batches of one video as the sampler makes them, then an end row with the
-    video's duration, timestamp jumps, stream index, batch count and wall time (or the error that stopped it)."""
+    """A Ray Data task: the frame batches of one video as the sampler makes them, then an end row with what
+    was decoded of the video (and why not all of it), its declared duration, stream index, timestamp jumps,
+    batch count and wall time (or the error that stopped it)."""
     from highlighter.video import FrameSampler
 
     key, half, path = int(part["key"][0]), int(part["half"][0]), Path(str(part["path"][0]))
@@ -39,8 +40,9 @@ def decode_video(part: dict[str, np.ndarray], video: VideoSettings, size: int,
         for batch in sampler:
             yield frame_row(key, half, batch.first_index, batch.times, batch.images)
             count += 1
-        info = {"batches": count, "duration_s": sampler.info.length_s, "wall_s": time.perf_counter() - started,
-                "jumps": [jump.to_dict() for jump in sampler.discontinuities], "stream": sampler.info.stream_index}
+        info = {"batches": count, "decoded_s": sampler.decoded_s, "declared_s": sampler.info.duration_s,
+                "partial": sampler.partial, "stream": sampler.info.stream_index, "wall_s": time.perf_counter() - started,
+                "jumps": [jump.to_dict() for jump in sampler.discontinuities]}
     except Exception as exc:  # the driver records the input as failed; the other inputs go on
         yield frame_row(key, half, -1, empty, empty, error=failure_message(path, exc))
         return

@@ -30,6 +30,7 @@ import numpy as np
 from highlighter.audio.fusion import Fusion, load_fusion
 from highlighter.curves import ScoreCurves, expand_inputs, fuse_curves, read_cues, tag_result
 from highlighter.errors import HighlighterError
+from highlighter.events import VideoSpan
 from highlighter.fleet.ray_decode import decode_video
 from highlighter.settings import TagSettings
 from highlighter.weights import checkpoint_info, is_hub_name, read_spec, resolve_checkpoint
@@ -119,7 +120,6 @@ class Collector:
                                              np.concatenate([p for _, p in parts]))))
             jumps += [{"half": half, **jump} for jump in self.ends[key, half or 0]["jumps"]]
         ends = [self.ends[key, half or 0] for half in self.halves[key]]
-        streams = [{"half": half, "index": end["stream"]} for half, end in zip(self.halves[key], ends)]
         if self.fusion is not None:  # the crowd cue, on the driver as the local engine does it (its pass is cheap)
             videos = self.halves[key]
             try:
@@ -130,8 +130,10 @@ class Collector:
                 return
             curves = list(fused.items())
         source = expand_inputs([self.jobs[key].path])[0][0]
-        result = tag_result(source, curves, sum(e["duration_s"] for e in ends), jumps, self.settings.video.fps,
-                            self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends), streams=streams)
+        spans = [VideoSpan(half, end["decoded_s"], end["declared_s"], end["partial"], end["stream"])
+                 for half, end in zip(self.halves[key], ends)]
+        result = tag_result(source, curves, spans, jumps, self.settings.video.fps,
+                            self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends))
         self.finisher.done(self.jobs[key], result)
 
     def unfinished(self) -> list[int]:

@@ -33,9 +33,10 @@ class FleetSettings:
 class FleetRun:
     """What a run did with its inputs."""
 
-    done: list[Path] = field(default_factory=list)
+    done: list[Path] = field(default_factory=list)  # tagged, whole or in part
     skipped: list[Path] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # one line per failed input
+    partial: list[str] = field(default_factory=list)  # one line per input decoded only in part
     manifest: Path | None = None
 
 
@@ -58,6 +59,7 @@ class Finisher:
         if self.manifest is not None:
             self.manifest.done(job.path, job.outputs, result)
         self.run.done.append(job.path)
+        self.run.partial += [f"{job.path}: {span.partial}" for span in result.partial]
         if self.on_result is not None:
             self.on_result(result, job.events)
 
@@ -78,8 +80,9 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
     """Tag ``paths`` on the engine ``settings.tag.engine`` names and write each input's files.
 
     With an output folder (``out`` a folder, or several inputs) the run is resumable: an input whose
-    outputs all exist is skipped unless ``settings.tag.overwrite``, and ``OUT/manifest.jsonl`` records every
-    input. ``report`` (``highlighter.review.ReviewSettings``) also writes each input's review page.
+    outputs all exist is skipped unless ``settings.tag.overwrite`` or it was decoded only in part (tagged again,
+    as the file may be whole now), and ``OUT/manifest.jsonl`` records every input. ``report``
+    (``highlighter.review.ReviewSettings``) also writes each input's review page.
     """
     jobs = plan_jobs(paths, out, settings.tag.format, scores, plot, report is not None)
     single = len(paths) == 1
@@ -91,7 +94,8 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
         run.manifest = manifest.path
     pending = []
     for job in jobs:
-        if manifest is not None and not settings.tag.overwrite and job.complete():
+        if (manifest is not None and not settings.tag.overwrite and job.complete()
+                and not manifest.was_partial(job.path)):
             manifest.skipped(job.path, job.outputs)
             run.skipped.append(job.path)
         else:

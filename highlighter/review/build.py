@@ -82,6 +82,8 @@ def write_report(document: EventsDocument, out: str | Path, *, video: str | Path
         videos = locate_videos(document, video)
     except HighlighterError as exc:
         warnings.append(f"{exc}: the page has no thumbnails and no player")
+    else:
+        warnings += [videos.partial_note] if videos.partial_note else []
     if panels is None and scores is not None:
         panels = read_scores(scores)
     thumbnails: list[list] = [[] for _ in document.events]

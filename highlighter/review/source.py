@@ -1,10 +1,11 @@
 """Find the video an events file was made from (a file, or a SoccerNet game folder's halves) and check it
-is the same video: its duration must match the one the events file recorded."""
+is the same video: its duration must match the one the events file recorded, or, where the events file says a
+video was decoded only in part, it must hold the span that was decoded (the events cover that span)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from highlighter.errors import HighlighterError
@@ -30,6 +31,12 @@ class HalfVideo:
     half: int | None
     path: Path
     info: VideoInfo
+    decoded_s: float | None = None  # where the events file says only this much of it was decoded
+
+    @property
+    def usable_s(self) -> float:
+        """The span the events cover and cuts may use: what was decoded of a partial decode, else all of it."""
+        return self.info.duration_s if self.decoded_s is None else self.decoded_s
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class MatchVideos:
 
     source: Path  # the file or game folder
     halves: tuple[HalfVideo, ...]
+    partial_note: str | None = None  # where the events cover only part of a video: what a cut or page says once
 
     @property
     def duration_s(self) -> float:
@@ -102,16 +110,34 @@ def locate_videos(document: EventsDocument, override: str | Path | None = None) 
             raise VideoNotFoundError(f"{source}: a folder without SoccerNet half videos (1_*.mkv, 2_*.mkv)")
     else:
         halves = (HalfVideo(None, source, probe(source)),)
-    videos = MatchVideos(source, halves)
+    videos = _with_partial_decodes(document, MatchVideos(source, halves))
     _check_same_video(document, videos)
     return videos
 
 
+def _with_partial_decodes(document: EventsDocument, videos: MatchVideos) -> MatchVideos:
+    """``videos`` with the decoded span of each video the events file says was decoded only in part."""
+    if not document.partial:
+        return videos
+    decoded = {videos.half(span.half).half: span.decoded_s for span in document.partial}
+    halves = tuple(replace(h, decoded_s=decoded[h.half]) if h.half in decoded else h for h in videos.halves)
+    covered = "; ".join(f"the first {span.decoded_s:.1f} s of {f'half {span.half}' if span.half else 'the video'} "
+                        f"({span.partial})" for span in document.partial)
+    return replace(videos, halves=halves,
+                   partial_note=f"{document.where}: the events cover only {covered}: working within that span")
+
+
 def _check_same_video(document: EventsDocument, videos: MatchVideos) -> None:
     recorded = document.duration_s
-    if recorded is not None and abs(videos.duration_s - recorded) > DURATION_TOLERANCE_S:
-        raise VideoMismatchError(f"{videos.source} lasts {videos.duration_s:.2f} s but {document.where} was tagged on "
+    covered = sum(h.usable_s for h in videos.halves)
+    if recorded is not None and abs(covered - recorded) > DURATION_TOLERANCE_S:
+        raise VideoMismatchError(f"{videos.source} lasts {covered:.2f} s but {document.where} was tagged on "
                                  f"a video of {recorded:.2f} s: not the same video (pass the right one with --video)")
+    for video in videos.halves:
+        declared = video.info.duration_s  # 0 where the container declares none
+        if video.decoded_s is not None and declared and video.decoded_s > declared + DURATION_TOLERANCE_S:
+            raise VideoMismatchError(f"{video.path} lasts {declared:.2f} s but {document.where} decoded "
+                                     f"{video.decoded_s:.2f} s of it: not the same video")
     for event in document.events:
         video = videos.half(event.half)
         if event.time_s > video.info.duration_s + DURATION_TOLERANCE_S:

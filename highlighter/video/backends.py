@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from fractions import Fraction
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from highlighter.video.colour import HDR_TRANSFERS, sdr_converter
+from highlighter.video.demux import Reading, packets
 from highlighter.video.geometry import quarter_turns, turn
 from highlighter.video.probe import VideoInfo, open_container
 from highlighter.video.timeline import FORWARD_JUMP_S, TICK_TOLERANCE_S, Clock, Discontinuity, on_screen
@@ -58,8 +58,12 @@ class Untrusted(Exception):
 class Outcome:
     """How far a backend got: what the sampler needs to warn about truncated or jumping files."""
 
-    last_time_s: float | None = None  # latest time the decoder reached
-    decode_errors: int = 0
+    last_time_s: float | None = None  # latest time the decoder reached, on the continuous timeline
+    last_raw_s: float | None = None  # the same as the file times it (from the stream start), to set against
+    # the declared duration: the two differ where timestamps jump
+    decode_errors: int = 0  # undecodable packets skipped
+    resyncs: int = 0  # stretches of unreadable bytes skipped
+    dropped_frames: int = 0  # frames without a usable time (damaged timestamps, glitches)
     discontinuities: list[Discontinuity] = field(default_factory=list)
 
 
@@ -114,69 +118,76 @@ class PyAVBackend(Backend):
             stream.thread_type = "SLICE" if keyframes_alone else "AUTO"
             clock = self.clock(keyframes_only)
             start = self.info.start_time_s
+            time_base = float(stream.time_base)  # a float once, not Fraction arithmetic per frame
             until = self.info.last_frame_time_s if keyframes_only else None
-            decoded = self._timed(self._decoded(container, stream, clock, keyframes_alone), stream.time_base)
-            timed = ((clock(raw - start), frame) for raw, frame in decoded)
+            decoded = self._timed(self._decoded(container, stream, keyframes_alone), time_base, start)
+            timed = clock.retime(decoded, itemgetter(0), lambda item: item[1].opaque)
             if keyframes_only and not keyframes_alone:
-                timed = (item for item in timed if item[1].key_frame)
+                timed = (item for item in timed if item[1][1].key_frame)
             # one reformatter for the whole pass: it keeps its swscale context (frame.reformat builds a new
             # one, with its filter tables and threads, for every frame: 7x the cost at 224p)
             reformatter = VideoReformatter()
-            for time_s, frame in on_screen(timed, rate, itemgetter(0), until):
+            for time_s, (_, frame) in on_screen(timed, rate, itemgetter(0), until):
                 image = reformatter.reformat(frame, width=width, height=height,
                                              format="rgb24" if to_sdr is None else "rgb48le", interpolation="BICUBIC")
                 image = image.to_ndarray() if to_sdr is None else to_sdr(image.to_ndarray())
                 yield time_s, turn(image, self.info.rotation)
+            self.outcome.dropped_frames = clock.dropped
+            if self.outcome.last_raw_s is not None:
+                self.outcome.last_time_s = self.outcome.last_raw_s + clock.offset
 
-    def _timed(self, frames: Iterable[av.VideoFrame], time_base: Fraction) -> Iterator[tuple[float, av.VideoFrame]]:
-        """(raw time, frame) in presentation order: the frame's timestamp; in a format without timestamps (a
-        raw stream) the durations of the frames before it added up, as FFmpeg times them."""
-        base = float(time_base)  # the stream's: a frame drained from the decoder carries none
+    def _timed(self, frames: Iterable[av.VideoFrame], time_base: float,
+               start: float) -> Iterator[tuple[float | None, av.VideoFrame]]:
+        """(raw time, frame) in presentation order: the frame's timestamp (see :func:`_raw_time`); in a format
+        without timestamps (a raw stream) the durations of the frames before it added up, as FFmpeg times them."""
         if not self.info.untimed:
-            yield from ((frame.pts * base, frame) for frame in frames if frame.pts is not None)
+            yield from ((_raw_time(frame, time_base, start), frame) for frame in frames)
             return
         elapsed = 0.0
         for frame in frames:
             yield elapsed, frame
-            elapsed += frame.duration * base if frame.duration else self.info.frame_s
+            elapsed += frame.duration * time_base if frame.duration else self.info.frame_s
 
-    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream, clock: Clock,
+    def _decoded(self, container: av.container.InputContainer, stream: av.VideoStream,
                  keyframes_alone: bool) -> Iterator[av.VideoFrame]:
-        """Frames in presentation order; skips undecodable packets and stops where demuxing breaks. With
+        """Frames in presentation order, each with its packet's byte position as ``opaque``; skips
+        undecodable packets and unreadable stretches, and stops where the file breaks. With
         ``keyframes_alone`` only key frames, each decoded on its own (the decoder drained and reset after
         it): a decoder told to skip the other frames (``skip_frame``) loses the key frames of open GOPs
         (x264 ``open-gop=1``: 3 of 20 came out, out of order)."""
-        packets = container.demux(stream)
+        stream.codec_context.copy_opaque = True  # a frame carries the opaque of the packet it came from
         start = self.info.start_time_s
-        time_base = float(stream.time_base)  # a float once, not Fraction arithmetic per packet
+        time_base = float(stream.time_base)
         outcome = self.outcome
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                return
-            except av.error.FFmpegError:
-                outcome.decode_errors += 1
-                packet = None  # the container is broken from here on: flush what was decoded
-            if packet is not None and packet.pts is not None:
-                reached = packet.pts * time_base - start + clock.offset
-                outcome.last_time_s = max(outcome.last_time_s or 0.0, reached)
-            alone = keyframes_alone and packet is not None
-            if alone and not packet.is_keyframe:
+        reading = Reading()
+        for packet in packets(container, stream, reading):
+            packet.opaque = packet.pos
+            if packet.pts is not None:
+                outcome.last_raw_s = packet.pts * time_base - start
+            if keyframes_alone and not packet.is_keyframe:
                 self.progress()
                 continue
-            try:
-                decoded = stream.decode(packet)
-                if alone:
-                    decoded += stream.decode(None)
-                    stream.codec_context.flush_buffers()
-            except av.error.FFmpegError:
-                outcome.decode_errors += 1
-                decoded = []
+            yield from self._decode(stream, packet)
+            if keyframes_alone:
+                yield from self._decode(stream, None)
+                stream.codec_context.flush_buffers()
             self.progress()
-            yield from decoded
-            if packet is None:
-                return
+        yield from self._decode(stream, None)  # what the decoder still holds
+        outcome.resyncs = reading.resyncs
+
+    def _decode(self, stream: av.VideoStream, packet: av.Packet | None) -> list[av.VideoFrame]:
+        try:
+            return stream.decode(packet)
+        except av.error.FFmpegError:
+            self.outcome.decode_errors += 1
+            return []
+
+
+def _raw_time(frame: av.VideoFrame, time_base: float, start: float) -> float | None:
+    """A decoded frame's time from the stream start: its pts, else the dts of its packet (as FFmpeg's best
+    effort does), in the stream's time base (a flushed frame may carry none of its own)."""
+    stamp = frame.pts if frame.pts is not None else frame.dts
+    return None if stamp is None else stamp * time_base - start
 
 
 class DecordBackend(Backend):
@@ -204,7 +215,7 @@ class DecordBackend(Backend):
             # their number (seen on a real broadcast clip). PyAV places frames correctly here.
             raise Untrusted("frames are timed before the stream start (an edit list?)")
         self.progress()
-        self.outcome.last_time_s = float(times[-1]) if len(times) else None
+        self._reached(float(times[-1]) if len(times) else None)
         candidates = reader.get_key_indices() if keyframes_only else range(len(times))
         chosen = on_screen(candidates, rate, lambda index: times[index], until=self.outcome.last_time_s)
         for chunk in _chunks(chosen, DECORD_CHUNK):
@@ -212,11 +223,15 @@ class DecordBackend(Backend):
                 images = reader.get_batch(chunk).asnumpy()
             except decord.DECORDError:
                 self.outcome.decode_errors += 1
-                self.outcome.last_time_s = float(times[chunk[0]])
+                self._reached(float(times[chunk[0]]))
                 return
             self.progress()
             for index, image in zip(chunk, images):
                 yield float(times[index]), image
+
+    def _reached(self, time_s: float | None) -> None:
+        """decord's times are the file's own (no timeline re-basing: it is never chosen where they jump)."""
+        self.outcome.last_time_s = self.outcome.last_raw_s = time_s
 
 
 def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:

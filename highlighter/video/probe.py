@@ -9,12 +9,14 @@ import os
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Iterator
 
 import av
 import numpy as np
 
 from highlighter.errors import VideoError
 from highlighter.video.colour import primaries_name, transfer_name
+from highlighter.video.demux import Reading, ends_cut_off, packets
 from highlighter.video.geometry import display_size
 from highlighter.video.streams import match_stream, motion_streams
 from highlighter.video.timeline import FORWARD_JUMP_S, TICK_TOLERANCE_S, Clock, Discontinuity
@@ -62,6 +64,7 @@ class VideoInfo:
     scanned_duration_s: float | None = None  # over all segments where timestamps jump
     discontinuities: tuple[Discontinuity, ...] | None = None
     open_gop: bool | None = None  # frames after a key frame (in decode order) are shown before it
+    cut_off: bool | None = None  # the file ends inside a packet (cut off, or still being written)
 
     @property
     def frame_s(self) -> float:
@@ -135,6 +138,17 @@ def _stream_seconds(value: int | None, time_base: Fraction | None) -> float | No
     return float(value * time_base)
 
 
+def _tagged_seconds(tag: str | None) -> float | None:
+    """A Matroska track's DURATION tag (``HH:MM:SS.nnnnnnnnn``) in seconds: the video's own length, where the
+    container's covers every track (audio running on past the pictures is no truncated video)."""
+    try:
+        hours, minutes, seconds = (tag or "").split(":")
+        value = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
 def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
     """Describe the match's video stream of ``path`` (see :func:`match_stream`); with ``scan_packets`` also
     count frames and key frames, find timestamp jumps and open GOPs by demuxing (no decoding). The first frame
@@ -146,6 +160,8 @@ def probe(path: str | os.PathLike, scan_packets: bool = False) -> VideoInfo:
         duration = _stream_seconds(stream.duration, stream.time_base)
         if duration is None and container.duration is not None:
             duration = container.duration / av.time_base - (start or 0.0)
+            # the container's covers every track: where the video's own (Matroska tag) is shorter, it is the one
+            duration = min(duration, _tagged_seconds(stream.metadata.get("DURATION")) or duration)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         sample_aspect = Fraction(stream.sample_aspect_ratio or ctx.sample_aspect_ratio or 1)
         display_aspect = Fraction(ctx.width, ctx.height) * sample_aspect if ctx.width and ctx.height else None
@@ -192,7 +208,8 @@ def _first_frame_facts(container: av.container.InputContainer, stream: av.VideoS
 def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream, may_jump: bool,
                   frame_s: float) -> dict:
     """Frame count, key frames, frame-rate variability, timestamp jumps, open GOPs and the true duration (over
-    all segments) from packet timestamps (in a format without them, from packet durations)."""
+    all segments) from packet timestamps (in a format without them, from packet durations), and whether the
+    file ends inside a packet."""
     base = float(stream.time_base)
     start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
     # Before the stream start a packet is not shown (an edit list's lead-in), except where timestamps may
@@ -203,28 +220,31 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     keys: list[float] = []
     durations: list[float] = []
     untimed = bool(container.format.flags & AVFMT_NOTIMESTAMPS)
-    elapsed = 0  # a raw stream's packets carry no timestamps: they are timed by their durations
+    reading = Reading()
+
+    def timed() -> Iterator[tuple[int, av.Packet]]:
+        """Each shown packet with its pts (a raw stream's packets carry none: timed by their durations)."""
+        elapsed = 0
+        for packet in packets(container, stream, reading):
+            pts = packet.pts
+            if untimed and pts is None:
+                pts, elapsed = elapsed, elapsed + (packet.duration or round(frame_s / base))
+            if pts is not None and pts * base >= first_shown:
+                yield pts, packet
+
     key_time: float | None = None  # the latest key frame's, in decode order
     open_gop = False
-    try:
-        for packet in container.demux(stream):
-            pts = packet.pts
-            if untimed and pts is None and packet.size:
-                pts, elapsed = elapsed, elapsed + (packet.duration or round(frame_s / base))
-            if pts is None or pts * base < first_shown:
-                continue
-            time_s = clock(pts * base - start)
-            times.append(time_s)
-            durations.append((packet.duration or 0) * base)
-            if packet.is_keyframe:
-                keys.append(time_s)
-                key_time = time_s
-            elif key_time is not None and time_s < key_time - TICK_TOLERANCE_S:
-                open_gop = True  # a leading frame: decoded after the key frame, shown before it
-    except av.error.FFmpegError:
-        pass  # a truncated file: report what is there
+    for time_s, (_, packet) in clock.retime(timed(), lambda item: item[0] * base - start, lambda item: item[1].pos):
+        times.append(time_s)
+        durations.append((packet.duration or 0) * base)
+        if packet.is_keyframe:
+            keys.append(time_s)
+            key_time = time_s
+        elif key_time is not None and time_s < key_time - TICK_TOLERANCE_S:
+            open_gop = True  # a leading frame: decoded after the key frame, shown before it
+    cut_off = ends_cut_off(container, reading)
     if not times:
-        return dict(frame_count=0, keyframe_count=0, discontinuities=())
+        return dict(frame_count=0, keyframe_count=0, discontinuities=(), cut_off=cut_off)
     order = np.argsort(times, kind="stable")
     ordered = np.asarray(times)[order]
     steps = np.diff(ordered)
@@ -239,4 +259,5 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
         longest_keyframe_gap_s=float(np.max(key_gaps)) if len(key_gaps) else None,
         discontinuities=tuple(clock.discontinuities),
         open_gop=None if untimed else open_gop,  # decode order is all a raw stream's packets tell
+        cut_off=cut_off,
     )

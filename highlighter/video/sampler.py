@@ -13,7 +13,7 @@ import numpy as np
 
 from highlighter.errors import VideoError
 from highlighter.settings import VideoSettings, choices, shipped_settings
-from highlighter.video.backends import BACKENDS, Backend, Untrusted, choose_backend
+from highlighter.video.backends import BACKENDS, Backend, Outcome, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
 from highlighter.video.prefetch import Prefetcher
 from highlighter.video.probe import VideoInfo, probe
@@ -97,10 +97,13 @@ class FrameSampler:
         self.fps, self.size, self.sampling = fps, size, sampling
         self.batch_size, self.prefetch_batches, self.stall_timeout_s = batch_size, prefetch_batches, stall_timeout_s
         self.info: VideoInfo = probe(self.path, scan_packets=True)
+        self._probed_state = _file_state(self.path)
         self.decoder, passed_over = choose_backend(decoder, self.info)
         if decoder == "decord" and passed_over:
             log.warning("%s: %s; decoding it with pyav instead of decord", self.path, passed_over)
         self.discontinuities: list[Discontinuity] = []
+        self.decoded_s: float | None = None  # length of the timeline the last pass covered, once it ended
+        self.partial: str | None = None  # why the last pass stopped short of the whole video (None: it did not)
         self.backend: Backend | None = None  # the backend that decoded the last pass
         self._started: Prefetcher[FrameBatch] | None = None
         self.started_at: float | None = None  # time.perf_counter() when the last pass began decoding
@@ -196,17 +199,43 @@ class FrameSampler:
                         self.path, shown, more)
 
     def _report_shortfall(self, backend: Backend, samples: int) -> None:
-        """Warn where decoding stopped early; fail where nothing at all could be decoded."""
+        """Measure what the pass decoded and warn where it stopped short of the whole video (``partial``) or
+        met damaged data; fail where nothing at all could be decoded."""
         if samples == 0:
             raise VideoError(f"{self.path}: no decodable video frames")
-        declared = self.info.duration_s
-        reached = backend.outcome.last_time_s
-        frame_s = 1.0 / self.info.avg_fps if self.info.avg_fps else 0.0
-        if declared and reached is not None and reached + frame_s + TRUNCATION_SLACK_S < declared:
-            log.warning(
-                "%s: decoding stopped at %.1f s of %.1f s declared (file truncated or corrupt); "
-                "kept the %d frames before it",
-                self.path, reached, declared, samples,
-            )
-        elif backend.outcome.decode_errors:
-            log.warning("%s: %d undecodable packets were skipped", self.path, backend.outcome.decode_errors)
+        outcome = backend.outcome
+        self.partial = self._shortfall(outcome)
+        if self.partial is None or outcome.last_time_s is None:
+            self.decoded_s = self.info.length_s
+        else:
+            self.decoded_s = outcome.last_time_s + self.info.frame_s
+            log.warning("%s: %s; kept the %d samples of its first %.1f s (a partial decode)",
+                        self.path, self.partial, samples, self.decoded_s)
+        damage = [f"{count} {what}" for count, what in ((outcome.resyncs, "unreadable stretches"),
+                                                       (outcome.decode_errors, "undecodable packets"),
+                                                       (outcome.dropped_frames, "frames without a usable time"))
+                  if count]
+        if damage:
+            log.warning("%s: damaged data skipped: %s", self.path, ", ".join(damage))
+
+    def _shortfall(self, outcome: Outcome) -> str | None:
+        """Why decoding ended short of the whole video: before the duration the container declares (set against
+        the file's own times, which jumps do not shift), at a file's end inside a packet, or in a file that
+        changed meanwhile."""
+        declared, reached = self.info.duration_s, outcome.last_raw_s
+        if declared and reached is not None and reached + self.info.frame_s + TRUNCATION_SLACK_S < declared:
+            return f"decoding stopped at {reached:.1f} s of {declared:.1f} s declared (file truncated or corrupt)"
+        if self.info.cut_off:
+            return "the file ends inside a packet (cut off, or still being written)"
+        if _file_state(self.path) != self._probed_state:
+            return "the file changed while it was read (still being written?)"
+        return None
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    """Size and modification time of ``path`` (None where it is gone): a file still being written changes."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns

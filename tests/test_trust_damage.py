@@ -166,7 +166,7 @@ def test_finding_5_a_truncated_mkv_is_a_partial_decode_that_cut_and_report_accep
     [partial] = document["partial"]
     assert partial["half"] is None and partial["decoded_s"] == decoded and partial["declared_s"] == pytest.approx(60.0)
     assert "truncated" in partial["reason"]
-    assert max(e["time_s"] for e in document["events"]) <= decoded
+    assert all(e["time_s"] <= decoded for e in document["events"])  # a random zero-shot model finds some or none
 
     out = tmp_path / "out"
     out.mkdir()

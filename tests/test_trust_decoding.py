@@ -58,6 +58,7 @@ def test_finding_1_open_gop_1080p_is_frame_exact_with_the_default_decoder(open_g
 def test_finding_1_decord_asked_for_on_an_open_gop_gives_way_to_pyav(open_gop, clip, caplog):
     times, _, numbers = sample(open_gop, size=48, decoder="decord")
     assert_every_second(times, numbers, 12)
+    caplog.clear()  # the warning of the sampling above
     with caplog.at_level(logging.WARNING):
         sampler = FrameSampler(open_gop, size=48, decoder="decord")
     assert sampler.decoder == "pyav"

@@ -17,14 +17,15 @@ from typing import Any, Callable
 import open_clip
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
 from highlighter import __version__
-from highlighter.atomic import usual_mode
+from highlighter.atomic import naming, usual_mode
 from highlighter.config import config_dir, read_yaml
 from highlighter.errors import HighlighterError
+from highlighter.hub import hub_or_cache
 from highlighter.weights import META_FILE, WEIGHTS_FILE, CheckpointError, read_checkpoint_meta
 
 open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any other shipped configs
@@ -115,12 +116,41 @@ def create_clip(model: str, pretrained: str | None = None) -> tuple[nn.Module, A
     config = open_clip.get_model_config(model)
     if config is None:
         raise HighlighterError(f"unknown open_clip model {model!r} (see open_clip.list_models())")
-    try:
-        with _random_init_is_intended() if not pretrained else contextlib.nullcontext():
-            clip = open_clip.create_model(model, pretrained=pretrained or None)
-    except RuntimeError as exc:
-        raise HighlighterError(f"cannot load pretrained weights {pretrained!r} for {model}: {exc}") from None
+    if pretrained:
+        clip = _pretrained_clip(model, pretrained)
+    else:
+        with _random_init_is_intended():
+            clip = open_clip.create_model(model, pretrained=None)
     return clip, open_clip.get_tokenizer(model), config
+
+
+def _pretrained_clip(model: str, pretrained: str) -> nn.Module:
+    """open_clip's ``model`` with the weights of a local file or a tag; a tag's come from the hub, or where the hub
+    is out of reach from the local cache, failing at once (in one line) where they are not there."""
+    local = Path(pretrained).expanduser().is_file()
+    with contextlib.nullcontext() if local else hub_or_cache() as offline:
+        try:
+            with _root_logger_quiet() if offline else contextlib.nullcontext():  # open_clip logs what it raises
+                return open_clip.create_model(model, pretrained=pretrained)
+        except RuntimeError as exc:
+            reason = (f"{offline} and they are not in the local cache; download them elsewhere and pass the file "
+                      "with --pretrained FILE") if offline else exc
+            raise HighlighterError(f"cannot load pretrained weights {pretrained!r} for {model}: {reason}") from None
+
+
+@contextlib.contextmanager
+def _root_logger_quiet():
+    """Drop what is logged straight to the root logger (open_clip's errors), not what other loggers pass up."""
+    root = logging.getLogger()
+    root.addFilter(_drop)
+    try:
+        yield
+    finally:
+        root.removeFilter(_drop)
+
+
+def _drop(record: logging.LogRecord) -> bool:
+    return False
 
 
 def create_classifier(model: str, classes: list[str], pretrained: str | None = None,
@@ -147,28 +177,32 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
     """Write ``folder`` (weights as safetensors, metadata JSON, ``extra_files`` as JSON) as a whole: it
     is built beside the target and swapped in, so an interrupted save leaves the previous one intact."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
-        tensors = {k: v.detach().cpu().contiguous() for k, v in classifier.state_dict().items()}
-        tensors.update({k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()})
-        save_file(tensors, str(staging / WEIGHTS_FILE))
-        meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__}
-        (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
-        for name, content in (extra_files or {}).items():
-            (staging / name).write_text(json.dumps(content, indent=2, default=str))
-        os.chmod(staging, usual_mode(directory=True))  # mkdtemp and safetensors make owner-only files
-        for file in staging.iterdir():
-            os.chmod(file, usual_mode())
-        old = folder.with_name(f".{folder.name}.old")
-        if folder.exists():
+    with naming(folder):  # a full disk's error names the checkpoint
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+        try:
+            tensors = {k: v.detach().cpu().contiguous() for k, v in classifier.state_dict().items()}
+            tensors.update({k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()})
+            try:
+                save_file(tensors, str(staging / WEIGHTS_FILE))
+            except SafetensorError as exc:  # an I/O error (a full disk), in safetensors' words
+                raise HighlighterError(f"{folder}: cannot write the checkpoint ({exc})") from None
+            meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__}
+            (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+            for name, content in (extra_files or {}).items():
+                (staging / name).write_text(json.dumps(content, indent=2, default=str))
+            os.chmod(staging, usual_mode(directory=True))  # mkdtemp and safetensors make owner-only files
+            for file in staging.iterdir():
+                os.chmod(file, usual_mode())
+            old = folder.with_name(f".{folder.name}.old")
+            if folder.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                folder.rename(old)
+            staging.rename(folder)
             shutil.rmtree(old, ignore_errors=True)
-            folder.rename(old)
-        staging.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return folder
 
 

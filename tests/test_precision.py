@@ -23,14 +23,6 @@ from highlighter.settings import shipped_settings
 from highlighter.video import FrameSampler
 
 
-@pytest.fixture(scope="module")
-def test_game(trained, synth_root) -> Path:
-    """The held-out test game of the trained tiny model."""
-    trainer, _ = trained
-    (game,) = trainer.data_summary["test"]["game_list"]
-    return synth_root / game
-
-
 def tag_with(checkpoint: Path, game: Path, precision: str):
     return highlighter.tag(game, weights=checkpoint, device="cpu", precision=precision)
 
@@ -49,6 +41,7 @@ def test_bf16_gives_the_events_of_fp32_and_the_checkpoint_stays_fp32(trained, te
 
 
 def test_auto_precision_follows_the_hardware(monkeypatch):
+    monkeypatch.delenv(device.CPU_BF16_VARIABLE, raising=False)  # the hardware, not the override, decides here
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     for capabilities, expected in (({"amx_bf16": True}, torch.bfloat16), ({"avx512_bf16": True}, torch.bfloat16),
                                    ({"avx2": True}, torch.float32)):

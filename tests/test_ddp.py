@@ -30,12 +30,20 @@ def torchrun(synth_root: Path, out: Path, cache: Path, split_file: Path, batch_s
                str(EPOCHS), "--batch-size", str(batch_size), "--split-file", str(split_file), "--cache-dir",
                str(cache), "--device", "cpu", "-q", *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    outcome = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    outcome = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert outcome.returncode == 0, outcome.stderr[-3000:]
 
 
 def weights(folder: Path) -> dict[str, torch.Tensor]:
-    return load_checkpoint(folder).state_dict()
+    """The checkpoint's weights, less the attention key biases: a key bias adds the same to every logit of a
+    query, which softmax ignores, so its true gradient is zero and what it holds is rounding noise that Adam
+    scales up to the learning rate at every step (two ranks and one process differ there by up to about 2e-4
+    after four steps of lr 2e-3, where every other weight agrees within 1e-5)."""
+    state = load_checkpoint(folder).state_dict()
+    for name in [name for name in state if name.endswith("attn.in_proj_bias")]:  # query, key, value biases
+        query, _, value = state[name].chunk(3)
+        state[name] = torch.cat([query, value])
+    return state
 
 
 def assert_close(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]) -> None:
@@ -51,9 +59,8 @@ def test_two_ranks_train_the_weights_of_one_process_and_resume_its_run(synth_roo
     odd, B is N - 1: the last global batch holds one image, so one rank's share of it is empty and that rank
     steps on a blank image counting for nothing (DistributedSampler would instead have padded the epoch with a
     repeated image). Augmentation (a random flip) is drawn per image from (seed, epoch, image), so both runs flip
-    the same images. Only float summation order differs, hence a tolerance: most weights agree within 5e-6; the
-    attention key biases, whose true gradient is zero (softmax ignores a constant shift), move by Adam-normalised
-    rounding noise, up to about 5e-5 after a few steps of lr 2e-3.
+    the same images. Only float summation order differs, hence a tolerance: the weights agree within 1e-5 (the
+    attention key biases aside, see :func:`weights`).
 
     Then --resume under torchrun: one process stops after epoch 1 (its resume state on disk), two ranks
     train the last epoch, and the weights again equal the uninterrupted single process's."""

@@ -4,6 +4,7 @@ any CPU, Ctrl-C to the process group, inputs checked before the model loads, no 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -192,17 +193,19 @@ def test_finding_16_zero_shot_without_a_network_is_one_line_naming_pretrained_fi
 
 
 def limit_file_size() -> None:
-    """In the child: files may not grow past 200 bytes, and a write past it fails (as on a full disk) instead
-    of killing the process."""
+    """In the child: no file may grow past 16 kB (an events file fits, a plot does not), and a write past it
+    fails as on a full disk, instead of the signal killing the process."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16_384, 16_384))
 
 
 def test_finding_16_an_output_that_cannot_be_written_is_named(trained, clip, tmp_path):
     _, result = trained
-    events = tmp_path / "out" / "events.json"
-    outcome = highlight("tag", str(clip("plain.mkv", **PLAIN)), "--weights", str(result.checkpoint), "-o", str(events),
-                        "-q", cwd=tmp_path, preexec_fn=limit_file_size)
+    out = tmp_path / "out"
+    outcome = highlight("tag", str(clip("plain.mkv", **PLAIN)), "--weights", str(result.checkpoint),
+                        "-o", str(out / "events.json"), "--plot", str(out / "plot.png"), "-q", cwd=tmp_path,
+                        preexec_fn=limit_file_size)
     assert outcome.returncode == 1
-    assert lines(outcome.stderr) == [f"Error: {events}: File too large"], outcome.stderr
-    assert list(events.parent.iterdir()) == []  # no half-written file
+    assert lines(outcome.stderr) == [f"Error: {out / 'plot.png'}: File too large"], outcome.stderr
+    assert [path.name for path in out.iterdir()] == ["events.json"]  # whole; no half-written plot
+    assert json.loads((out / "events.json").read_text())["timing"]["frames"] == int(PLAIN["seconds"])

@@ -263,15 +263,16 @@ class Trainer:
         steps = global_steps(loader)
         params = [p for group in optimizer.param_groups for p in group["params"]]
         optimizer.zero_grad(set_to_none=True)
-        for step, batch in enumerate(itertools.chain(loader, itertools.repeat(None, steps - len(loader)))):
-            # a rank whose share of the last global batch is empty still takes the step (DDP reduces the gradients
-            # of every rank), on a blank image that counts for nothing
-            images, targets = batch if batch is not None else self._blank_batch()
+        # a rank whose share of the last global batch is empty still takes the step (DDP reduces the gradients of
+        # every rank), on a blank image that counts for nothing
+        blanks = itertools.repeat(self._blank_batch(), steps - len(loader))
+        for step, (images, targets) in enumerate(itertools.chain(loader, blanks)):
+            counted = step < len(loader)
             images = images.to(self.device, non_blocking=True)
             targets = targets.to(self.device, non_blocking=True)
             with autocast(self.device):
                 loss_sum, loss_weight = self._loss_sum(model(images).float(), targets)
-            if batch is None:
+            if not counted:
                 loss_sum, loss_weight = loss_sum * 0.0, loss_weight * 0.0
             step_weight = loss_weight.detach().clone()
             if self.rank.world > 1:  # DDP averages the ranks' gradients: scale each to its share of the whole
@@ -287,8 +288,8 @@ class Trainer:
                 optimizer.zero_grad(set_to_none=True)
             total += loss_sum.detach()
             weight += loss_weight.detach()
-            seen += len(targets) if batch is not None else 0
-            tracker.advance(len(targets) if batch is not None else 0)
+            seen += len(targets) * counted
+            tracker.advance(len(targets) * counted)
             if tracker.task is not None and (step + 1) % config.log_every == 0:  # .item() waits for the device
                 mean = total.item() / max(weight.item(), 1e-12)
                 tracker.update(description=f"epoch {epoch + 1} ({stage}) loss {mean:.3f}")

@@ -44,7 +44,7 @@ INTERRUPTED = 130
 
 class HighlightGroup(click.Group):
     """A click group that turns the library's user errors into one-line messages and exit code 1, and Ctrl-C
-    into the line "interrupted" and exit code 130 (the outputs being written are left unfinished, and removed)."""
+    into the line "interrupted" and exit code 130 (outputs are written atomically: none is left half-written)."""
 
     def invoke(self, ctx: click.Context):
         try:

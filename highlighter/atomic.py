@@ -16,33 +16,28 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", durable: bool = True,
     ``durable`` also flushes the data to disk before the rename (survives a power cut, costs an fsync).
     """
     target = Path(path)
-    with naming(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        os.chmod(tmp_name, usual_mode())  # mkstemp makes 0600 files
-        try:
-            with os.fdopen(fd, mode, **open_kwargs) as handle:
-                yield handle
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp_name, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
-
-
-@contextlib.contextmanager
-def naming(path: str | os.PathLike) -> Iterator[None]:
-    """Give an OSError raised within that names no file ``path`` as its file: a write that fails for a full disk
-    ("No space left on device") or a file-size limit then says which output it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.chmod(tmp_name, usual_mode())  # mkstemp makes 0600 files
     try:
-        yield
-    except OSError as exc:
-        if exc.filename is None:
-            exc.filename = os.fspath(path)
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        name_output(exc, target)
         raise
+
+
+def name_output(error: BaseException, path: str | os.PathLike) -> None:
+    """Give an OSError that names no file ``path`` as its file: a write that fails for a full disk ("No space
+    left on device") or a file-size limit then says which output it was."""
+    if isinstance(error, OSError) and error.filename is None:
+        error.filename = os.fspath(path)
 
 
 def usual_mode(directory: bool = False) -> int:

@@ -22,7 +22,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from highlighter import __version__
-from highlighter.atomic import naming, usual_mode
+from highlighter.atomic import name_output, usual_mode
 from highlighter.config import config_dir, read_yaml
 from highlighter.errors import HighlighterError
 from highlighter.hub import hub_or_cache
@@ -177,32 +177,32 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
     """Write ``folder`` (weights as safetensors, metadata JSON, ``extra_files`` as JSON) as a whole: it
     is built beside the target and swapped in, so an interrupted save leaves the previous one intact."""
     folder = Path(folder)
-    with naming(folder):  # a full disk's error names the checkpoint
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        tensors = {k: v.detach().cpu().contiguous() for k, v in classifier.state_dict().items()}
+        tensors.update({k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()})
         try:
-            tensors = {k: v.detach().cpu().contiguous() for k, v in classifier.state_dict().items()}
-            tensors.update({k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()})
-            try:
-                save_file(tensors, str(staging / WEIGHTS_FILE))
-            except SafetensorError as exc:  # an I/O error (a full disk), in safetensors' words
-                raise HighlighterError(f"{folder}: cannot write the checkpoint ({exc})") from None
-            meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__}
-            (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
-            for name, content in (extra_files or {}).items():
-                (staging / name).write_text(json.dumps(content, indent=2, default=str))
-            os.chmod(staging, usual_mode(directory=True))  # mkdtemp and safetensors make owner-only files
-            for file in staging.iterdir():
-                os.chmod(file, usual_mode())
-            old = folder.with_name(f".{folder.name}.old")
-            if folder.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                folder.rename(old)
-            staging.rename(folder)
+            save_file(tensors, str(staging / WEIGHTS_FILE))
+        except SafetensorError as exc:  # an I/O error (a full disk), in safetensors' words
+            raise HighlighterError(f"{folder}: cannot write the checkpoint ({exc})") from None
+        meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__}
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+        for name, content in (extra_files or {}).items():
+            (staging / name).write_text(json.dumps(content, indent=2, default=str))
+        os.chmod(staging, usual_mode(directory=True))  # mkdtemp and safetensors make owner-only files
+        for file in staging.iterdir():
+            os.chmod(file, usual_mode())
+        old = folder.with_name(f".{folder.name}.old")
+        if folder.exists():
             shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            folder.rename(old)
+        staging.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        name_output(exc, folder)
+        raise
     return folder
 
 

@@ -125,7 +125,7 @@ def process_tree(pid: int) -> list[int]:
 
 def test_finding_16_ctrl_c_to_the_process_group_prints_one_line_and_exits_130(trained, test_game, tmp_path):
     """What a terminal sends on Ctrl-C (SIGINT to the whole foreground process group) while decoders run: the
-    decoders die quietly, the command prints one line and exits 130, and leaves no file, half-written or not."""
+    command prints one line and exits 130, leaves no file, half-written or not, and no process."""
     _, result = trained
     out = tmp_path / "out"
     command = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "tag", str(test_game),
@@ -137,24 +137,24 @@ def test_finding_16_ctrl_c_to_the_process_group_prints_one_line_and_exits_130(tr
     while len(process_tree(command.pid)) < 2 and command.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)  # until the fork server has a decoder running
     assert command.poll() is None, command.communicate()
+    helpers = process_tree(command.pid)  # the fork server and its decoders
     os.killpg(command.pid, signal.SIGINT)
     stdout, stderr = command.communicate(timeout=120)
     assert command.returncode == 130, stderr
     assert lines(stderr) == ["interrupted"] and not lines(stdout)
     assert not out.exists() or list(out.iterdir()) == []
     deadline = time.monotonic() + 10
-    while group_runs(command.pid) and time.monotonic() < deadline:
+    while any(runs(pid) for pid in helpers) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not group_runs(command.pid)  # nothing of the group is left running
+    assert not any(runs(pid) for pid in helpers)
 
 
-def group_runs(group: int) -> bool:
-    """Whether a process of the process group ``group`` still runs."""
+def runs(pid: int) -> bool:
+    """Whether process ``pid`` runs (is neither gone nor a zombie)."""
     try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
         return False
-    return True
 
 
 def test_finding_16_inputs_and_the_checkpoint_are_checked_before_pytorch_loads(trained, clip, tmp_path):
@@ -209,3 +209,15 @@ def test_finding_16_an_output_that_cannot_be_written_is_named(trained, clip, tmp
     assert lines(outcome.stderr) == [f"Error: {out / 'plot.png'}: File too large"], outcome.stderr
     assert [path.name for path in out.iterdir()] == ["events.json"]  # whole; no half-written plot
     assert json.loads((out / "events.json").read_text())["timing"]["frames"] == int(PLAIN["seconds"])
+
+
+def test_finding_16_a_checkpoint_that_cannot_be_written_is_named(tmp_path):
+    save = ("from highlighter.errors import HighlighterError\n"
+            "from highlighter.model import create_classifier, save_checkpoint\n"
+            "classifier = create_classifier('highlighter-tiny', ['background', 'goal'])[0]\n"
+            "try:\n    save_checkpoint('weights/tiny', classifier)\n"
+            "except HighlighterError as exc:\n    print(exc)\n")
+    outcome = python("-c", save, cwd=tmp_path, preexec_fn=limit_file_size)
+    assert outcome.returncode == 0, outcome.stderr
+    assert outcome.stdout.startswith("weights/tiny: cannot write the checkpoint (") and "File too large" in outcome.stdout
+    assert list((tmp_path / "weights").iterdir()) == []  # no staging folder left behind

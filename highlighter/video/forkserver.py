@@ -9,9 +9,9 @@ caller's main module in every child, which runs an unguarded script again and fa
 
 Each job has a lease, a socket pair between the caller and the server: the server writes the child's process id
 on it when the child starts and the child's exit code once it has ended and been reaped; the caller shutting
-its side down asks the server to kill the child if it still runs. The server ignores Ctrl-C (its caller
-decides what an interrupt means) while its children die of it quietly; when the caller goes away (its end of
-the control socket closes) the server kills its children and exits.
+its side down asks the server to kill the child if it still runs. The server and its children run in a
+session of their own, so a terminal's Ctrl-C reaches the caller alone, which decides what it means; when the
+caller goes away (its end of the control socket closes) the server kills its children and exits.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class ForkServer:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _BOOT, json.dumps(sys.path), str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, start_new_session=True)
         finally:
             theirs.close()
         self._control = ours
@@ -166,7 +166,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 def serve(control_fd: int) -> None:
     """The server's loop: fork a child per job received on ``control_fd``, report each child's end on its
     lease, kill a child whose lease the caller shuts down; at the caller's end, kill the children and return."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the caller's to handle
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -246,7 +246,7 @@ def _fork(job: tuple[socket.socket, list[int], bytes], server_fds: list[int], le
         try:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, without a traceback
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # an interrupt ends it at once, without a traceback
             for fd in server_fds:
                 os.close(fd)
             for other in [lease, *leases.values()]:

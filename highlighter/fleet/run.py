@@ -98,11 +98,11 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
             run.skipped.append(job.path)
         else:
             pending.append(job)
+    if pending and not settings.tag.zero_shot:  # a missing checkpoint fails the run at once, before PyTorch loads
+        read_checkpoint_meta(resolve_checkpoint(settings.tag.weights))
     finisher = Finisher(settings, manifest, single, report, on_result, run)
     pending = [job for job in pending if _openable(job, finisher)]
     if pending:
-        if not settings.tag.zero_shot:  # a missing checkpoint is one line too, before PyTorch loads
-            read_checkpoint_meta(resolve_checkpoint(settings.tag.weights))
         if settings.tag.engine == "ray":
             from highlighter.fleet.ray_engine import run_ray as engine
         else:

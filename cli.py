@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -37,12 +38,20 @@ DECODER_HELP = (
 stderr = Console(stderr=True)
 
 
+#: The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
 class HighlightGroup(click.Group):
-    """A click group that turns the library's user errors into one-line messages and exit code 1."""
+    """A click group that turns the library's user errors into one-line messages and exit code 1, and Ctrl-C
+    into the line "interrupted" and exit code 130 (outputs are written atomically: none is left half-written)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            stderr.print("interrupted")
+            sys.exit(INTERRUPTED)
         except HighlighterError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:  # e.g. an output folder that cannot be written

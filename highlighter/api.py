@@ -90,9 +90,11 @@ def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, 
     """The events of a video, or of a SoccerNet game folder's two halves: ``.events``, ``.to_frame()``,
     ``.scores``, ``.save(path, format=...)``. Exactly what `highlight tag` computes with the same settings."""
     from highlighter.curves import expand_inputs
+    from highlighter.tagging import Tagger
 
-    source, halves = expand_inputs([Path(video_or_game_folder)])[0]
-    return tagger(config, progress, {"weights": weights, **settings}).tag(source, halves)
+    sections = configured(("video", "smoother", "tag"), config, {"weights": weights, **settings})
+    source, halves = expand_inputs([Path(video_or_game_folder)])[0]  # the settings, then the input, then the model
+    return Tagger.from_settings(sections["video"], sections["smoother"], sections["tag"], progress).tag(source, halves)
 
 
 def trainer(data: list[str | Path], config: str | Path | None = None, progress: Progress | None = None,

@@ -26,10 +26,18 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", durable: bool = True,
                 handle.flush()
                 os.fsync(handle.fileno())
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        name_output(exc, target)
         raise
+
+
+def name_output(error: BaseException, path: str | os.PathLike) -> None:
+    """Give an OSError that names no file ``path`` as its file: a write that fails for a full disk ("No space
+    left on device") or a file-size limit then says which output it was."""
+    if isinstance(error, OSError) and error.filename is None:
+        error.filename = os.fspath(path)
 
 
 def usual_mode(directory: bool = False) -> int:

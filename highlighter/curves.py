@@ -17,6 +17,7 @@ from highlighter.events import TagResult, VideoSpan
 from highlighter.settings import SmootherSettings
 from highlighter.smooth import find_events
 from highlighter.soccernet.games import half_videos
+from highlighter.video.probe import open_container
 
 if TYPE_CHECKING:
     from highlighter.audio.fusion import Fusion
@@ -35,7 +36,8 @@ class ScoreCurves:
 
 def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]]:
     """Each input with its videos: a file is one video (half None); a SoccerNet game folder gives its
-    halves (1 and 2)."""
+    halves (1 and 2). Each video is opened (its header read, nothing decoded): a missing, unreadable or
+    non-video input is a one-line error here, before anything heavy loads."""
     expanded = []
     for path in paths:
         if path.is_dir():
@@ -45,6 +47,8 @@ def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]
             expanded.append((path, dict(halves)))
         else:
             expanded.append((path, {None: path}))
+    for video in (video for _, videos in expanded for video in videos.values()):
+        open_container(video).close()
     return expanded
 
 

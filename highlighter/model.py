@@ -21,9 +21,10 @@ from safetensors.torch import save_file
 from torch import nn
 
 from highlighter import __version__
-from highlighter.atomic import usual_mode
+from highlighter.atomic import name_output, usual_mode
 from highlighter.config import config_dir, read_yaml
 from highlighter.errors import HighlighterError
+from highlighter.hub import hub_or_cache
 from highlighter.weights import META_FILE, WEIGHTS_FILE, CheckpointError, ClassifierSpec, read_spec, weights_file
 
 open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any other shipped configs
@@ -92,12 +93,41 @@ def create_clip(model: str, pretrained: str | None = None) -> tuple[nn.Module, A
     config = open_clip.get_model_config(model)
     if config is None:
         raise HighlighterError(f"unknown open_clip model {model!r} (see open_clip.list_models())")
-    try:
-        with _random_init_is_intended() if not pretrained else contextlib.nullcontext():
-            clip = open_clip.create_model(model, pretrained=pretrained or None)
-    except RuntimeError as exc:
-        raise HighlighterError(f"cannot load pretrained weights {pretrained!r} for {model}: {exc}") from None
+    if pretrained:
+        clip = _pretrained_clip(model, pretrained)
+    else:
+        with _random_init_is_intended():
+            clip = open_clip.create_model(model, pretrained=None)
     return clip, open_clip.get_tokenizer(model), config
+
+
+def _pretrained_clip(model: str, pretrained: str) -> nn.Module:
+    """open_clip's ``model`` with the weights of a local file or a tag; a tag's come from the hub, or where the hub
+    is out of reach from the local cache, failing at once (in one line) where they are not there."""
+    local = Path(pretrained).expanduser().is_file()
+    with contextlib.nullcontext() if local else hub_or_cache() as offline:
+        try:
+            with _root_logger_quiet() if offline else contextlib.nullcontext():  # open_clip logs what it raises
+                return open_clip.create_model(model, pretrained=pretrained)
+        except RuntimeError as exc:
+            reason = (f"{offline} and they are not in the local cache; download them elsewhere and pass the file "
+                      "with --pretrained FILE") if offline else exc
+            raise HighlighterError(f"cannot load pretrained weights {pretrained!r} for {model}: {reason}") from None
+
+
+@contextlib.contextmanager
+def _root_logger_quiet():
+    """Drop what is logged straight to the root logger (open_clip's errors), not what other loggers pass up."""
+    root = logging.getLogger()
+    root.addFilter(_drop)
+    try:
+        yield
+    finally:
+        root.removeFilter(_drop)
+
+
+def _drop(record: logging.LogRecord) -> bool:
+    return False
 
 
 def create_classifier(model: str, classes: list[str], pretrained: str | None = None,
@@ -129,7 +159,10 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
     try:
         tensors = {k: v.detach().cpu().contiguous() for k, v in classifier.state_dict().items()}
         tensors.update({k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()})
-        save_file(tensors, str(staging / WEIGHTS_FILE))
+        try:
+            save_file(tensors, str(staging / WEIGHTS_FILE))
+        except SafetensorError as exc:  # an I/O error (a full disk), in safetensors' words
+            raise HighlighterError(f"{folder}: cannot write the checkpoint ({exc})") from None
         meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__}
         (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
         for name, content in (extra_files or {}).items():
@@ -143,8 +176,9 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
             folder.rename(old)
         staging.rename(folder)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        name_output(exc, folder)
         raise
     return folder
 

@@ -85,6 +85,24 @@ def ffmpeg(tmp_path_factory):
     return run
 
 
+def child_processes(pid: int) -> list[int]:
+    """The running (not zombie) child processes of ``pid``, from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # ended while being read
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def decoder_processes() -> list[int]:
+    """The decoding processes of this process: the children of its children (its decoders' fork server)."""
+    return [grandchild for child in child_processes(os.getpid()) for grandchild in child_processes(child)]
+
+
 def sample(path: Path, **kwargs) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """All samples of a video: times, images, and the frame number each image shows."""
     kwargs.setdefault("size", 64)
@@ -162,3 +180,11 @@ def write_events_file(path: Path, video: Path | str, duration: float, events: li
                                 "classes": ["background", "goal", "card", "substitution"], "events": rows,
                                 "timing": {"wall_s": 2.5, "frames": int(duration)}}))
     return path
+
+
+@pytest.fixture(scope="session")
+def test_game(trained, synth_root) -> Path:
+    """The held-out test game of the trained tiny model (never seen in training)."""
+    trainer, _ = trained
+    (game,) = trainer.data_summary["test"]["game_list"]
+    return synth_root / game

@@ -17,7 +17,7 @@ from highlighter.events import EVENT_COLUMNS, load_events_document
 from highlighter.labels import load_label_map
 from highlighter.soccernet.files import read_labels, read_predictions
 from highlighter.soccernet.trees import load_predictions
-from tests.conftest import needs_shared, SHARED_DATA
+from tests.conftest import SHARED_DATA, decoder_processes, needs_shared
 
 
 @pytest.fixture(scope="module")
@@ -207,13 +207,6 @@ def test_finding_8_same_names_and_unwritable_outputs_do_not_end_a_batch(trained,
     assert (out / "b__match.plot.png").read_bytes()[:4] == b"\x89PNG" and "Traceback" not in outcome.output
 
 
-def decoders() -> list:
-    """The decoding child processes of this process that are running."""
-    import multiprocessing
-
-    return [child for child in multiprocessing.active_children() if child.name.startswith("highlighter-")]
-
-
 def test_the_first_input_decodes_while_the_model_loads(trained, test_game, tmp_path):
     """The local engine starts the first input's decoding from the checkpoint's metadata, before PyTorch and
     the model load; those batches give the events of a sampler made after loading, and an input that cannot
@@ -234,9 +227,9 @@ def test_the_first_input_decodes_while_the_model_loads(trained, test_game, tmp_p
     assert first.started_at is not None  # and the second half only where halves decode together
     assert (second.started_at is not None) == decode_together(2)
     deadline = time.monotonic() + 10
-    while not decoders() and time.monotonic() < deadline:
+    while not decoder_processes() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert decoders(), "no decoder process runs before the model loads"
+    assert decoder_processes(), "no decoder process runs before the model loads"
     tagger = Tagger.from_settings(video, sections["smoother"], tag)
     loaded = time.perf_counter()
     early = tagger.tag(test_game, {half: s.path for half, s in ahead.items()}, samplers=ahead)
@@ -255,5 +248,5 @@ def test_a_sampler_started_and_never_read_stops_its_decoder(test_game):
 
     sampler = FrameSampler(test_game / "1_180p.mkv", size=32, batch_size=4).start()
     sampler.close()
-    assert not decoders()
+    assert not decoder_processes()
     assert sum(len(batch) for batch in sampler) == sampler.expected_samples  # a new pass reads it all

@@ -10,11 +10,13 @@ from typing import Callable
 
 from rich.progress import Progress
 
+from highlighter.curves import expand_inputs
 from highlighter.errors import failure_message
 from highlighter.events import TagResult
 from highlighter.fleet.jobs import Job, plan_jobs
 from highlighter.fleet.manifest import Manifest
 from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
+from highlighter.weights import read_spec, resolve_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +102,25 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
             run.skipped.append(job.path)
         else:
             pending.append(job)
+    if pending and not settings.tag.zero_shot:  # a missing checkpoint fails the run at once, before PyTorch loads
+        read_spec(resolve_checkpoint(settings.tag.weights))
+    finisher = Finisher(settings, manifest, single, report, on_result, run)
+    pending = [job for job in pending if _openable(job, finisher)]
     if pending:
-        finisher = Finisher(settings, manifest, single, report, on_result, run)
         if settings.tag.engine == "ray":
             from highlighter.fleet.ray_engine import run_ray as engine
         else:
             from highlighter.fleet.local import run_local as engine
         engine(pending, settings, finisher)
     return run
+
+
+def _openable(job: Job, finisher: Finisher) -> bool:
+    """Whether ``job``'s input opens as a video or a game folder (else it has failed, reported at once: before the
+    model loads, so a mistyped path costs no wait)."""
+    try:
+        expand_inputs([job.path])
+    except Exception as exc:
+        finisher.failed(job, exc)
+        return False
+    return True

@@ -68,6 +68,33 @@ def loader_workers(requested: int | None, device: torch.device) -> int:
     return min(8, len(os.sched_getaffinity(0))) if device.type == "cuda" else 0
 
 
+class GlobalBatchShard(torch.utils.data.Sampler[int]):
+    """One rank's share of every global batch: the epoch's shuffled order (the draw of ``generator``) cut into
+    batches of ``world x batch_size`` images, as one process with that batch size cuts it, of which this rank
+    takes every ``world``-th image from its own position. The ranks together see each image once per epoch, in
+    the batches one process sees, whatever the count (DistributedSampler instead repeats images until the count
+    divides, so two ranks train on one image more than one process does)."""
+
+    def __init__(self, size: int, batch_size: int, rank: int = 0, world: int = 1) -> None:
+        self.size, self.rank, self.world = size, rank, world
+        self.global_batch = batch_size * world
+        self.generator = torch.Generator()
+
+    @property
+    def steps(self) -> int:
+        """Global batches per epoch: every rank takes as many steps, though its last share may be empty."""
+        return -(-self.size // self.global_batch)
+
+    def __len__(self) -> int:
+        return sum(len(range(start + self.rank, min(start + self.global_batch, self.size), self.world))
+                   for start in range(0, self.size, self.global_batch))
+
+    def __iter__(self):
+        order = torch.randperm(self.size, generator=self.generator).tolist()
+        for start in range(0, self.size, self.global_batch):
+            yield from order[start:start + self.global_batch][self.rank::self.world]
+
+
 class EpochIndices(torch.utils.data.Sampler[int]):
     """The indices of ``sampler`` as ``epoch * size + index``, so that :class:`SeededAugmentation` knows the
     epoch of every item it loads, in whichever process or worker it loads it."""
@@ -101,34 +128,37 @@ class SeededAugmentation(torch.utils.data.Dataset):
 
 
 def make_loader(dataset: FrameDataset, config: TrainSettings, device: torch.device, train: bool, world: int = 1,
-                classes: int = 0) -> torch.utils.data.DataLoader:
-    """Batches of ``dataset``: for training shuffled, class-balanced with ``balance sampler``, or sharded
-    across ``world`` data-parallel ranks, each image augmented by its own seeded draw (call
-    :func:`start_epoch` before each pass); in order for evaluation. Workers persist across epochs."""
+                classes: int = 0, rank: int = 0) -> torch.utils.data.DataLoader:
+    """Batches of ``dataset``: for training shuffled, class-balanced with ``balance sampler`` in one process, or
+    this ``rank``'s shares of the global batches of ``world`` data-parallel ranks (see :class:`GlobalBatchShard`),
+    each image augmented by its own seeded draw (call :func:`start_epoch` before each pass); in order for
+    evaluation. Workers persist across epochs."""
     workers = loader_workers(config.workers, device)
     options = dict(batch_size=config.batch_size, num_workers=workers, persistent_workers=workers > 0,
                    pin_memory=device.type == "cuda", drop_last=False)
     if not train:
         return torch.utils.data.DataLoader(dataset, shuffle=False, **options)
-    if world > 1:
-        sampler = torch.utils.data.DistributedSampler(dataset, shuffle=True, seed=config.seed)
-    elif config.balance == "sampler":
+    if config.balance == "sampler" and world == 1:
         counts = np.bincount(dataset.targets, minlength=classes)
         weights = [1.0 / counts[t] for t in dataset.targets]
         sampler = torch.utils.data.WeightedRandomSampler(weights, len(dataset), replacement=True,
                                                          generator=torch.Generator())
     else:
-        sampler = torch.utils.data.RandomSampler(dataset, generator=torch.Generator())
+        sampler = GlobalBatchShard(len(dataset), config.batch_size, rank, world)
     return torch.utils.data.DataLoader(SeededAugmentation(dataset, config.seed),
                                        sampler=EpochIndices(sampler, len(dataset)), **options)
 
 
 def start_epoch(loader: torch.utils.data.DataLoader, seed: int, epoch: int) -> None:
-    """Seed the training loader's draws for ``epoch``: the same order after ``--resume`` as without."""
+    """Seed the training loader's draws for ``epoch``: the same order after ``--resume`` as without, and on
+    every rank."""
     indices = loader.sampler
     indices.epoch = epoch
-    sampler = indices.sampler
-    if isinstance(sampler, torch.utils.data.DistributedSampler):
-        sampler.set_epoch(epoch)
-    else:
-        sampler.generator.manual_seed(seed * 1000 + epoch)
+    indices.sampler.generator.manual_seed(seed * 1000 + epoch)
+
+
+def global_steps(loader: torch.utils.data.DataLoader) -> int:
+    """The steps of an epoch of the training ``loader``: the same on every rank, which may have one batch
+    fewer (an empty share of the last global batch)."""
+    sampler = loader.sampler.sampler
+    return sampler.steps if isinstance(sampler, GlobalBatchShard) else len(loader)

@@ -5,6 +5,7 @@ checkpoints swapped in whole."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -30,7 +31,14 @@ from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
 from highlighter.progress import Tracker
 from highlighter.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings, shipped_settings
-from highlighter.training.datasets import TrainingData, build_datasets, class_weights, make_loader, start_epoch
+from highlighter.training.datasets import (
+    TrainingData,
+    build_datasets,
+    class_weights,
+    global_steps,
+    make_loader,
+    start_epoch,
+)
 from highlighter.training.selection import BestEpoch, choose_wise_alpha, wise_interpolate
 
 log = logging.getLogger(__name__)
@@ -178,10 +186,20 @@ class Trainer:
         self.clip.to(self.device)
         self.step = TrainStep(self.classifier, self.clip, tokens, config.loss == "contrastive")
 
-    def _loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def _loss_sum(self, logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's loss summed over its images (each weighted by its class weight, if any) and the sum of
+        those weights: the mean over a global batch is the sum of the ranks' sums over the sum of their weights.
+        The contrastive loss does not split by image: each rank's mean counts with its share of the images."""
         if self.config.loss == "ce":
-            return F.cross_entropy(logits, targets, weight=self.class_weights)
-        return contrastive_loss(logits, targets, len(self.classes))
+            weights = self.class_weights[targets] if self.class_weights is not None else torch.ones_like(logits[:, 0])
+            return F.cross_entropy(logits, targets, weight=self.class_weights, reduction="sum"), weights.sum()
+        count = torch.tensor(float(len(targets)), device=logits.device)
+        return contrastive_loss(logits, targets, len(self.classes)) * count, count
+
+    def _blank_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One blank image and a class: what a rank steps on when its share of a global batch is empty."""
+        size = self.classifier.spec.image_size
+        return torch.zeros((1, 3, size, size)), torch.zeros(1, dtype=torch.long)
 
     def _trainable(self, frozen_tower: bool) -> list[nn.Parameter]:
         contrastive = self.config.loss == "contrastive"
@@ -240,33 +258,46 @@ class Trainer:
         tracker = Tracker(self.progress if self.rank.leads else None, f"epoch {epoch + 1} ({stage})",
                           len(loader.sampler))
         total = torch.zeros((), device=self.device)  # summed on the device: no wait for it every step
+        weight = torch.zeros((), device=self.device)
         seen = 0
+        steps = global_steps(loader)
         params = [p for group in optimizer.param_groups for p in group["params"]]
         optimizer.zero_grad(set_to_none=True)
-        for step, (images, targets) in enumerate(loader):
+        # a rank whose share of the last global batch is empty still takes the step (DDP reduces the gradients of
+        # every rank), on a blank image that counts for nothing
+        blanks = itertools.repeat(self._blank_batch(), steps - len(loader))
+        for step, (images, targets) in enumerate(itertools.chain(loader, blanks)):
+            counted = step < len(loader)
             images = images.to(self.device, non_blocking=True)
             targets = targets.to(self.device, non_blocking=True)
             with autocast(self.device):
-                loss = self._loss(model(images).float(), targets)
+                loss_sum, loss_weight = self._loss_sum(model(images).float(), targets)
+            if not counted:
+                loss_sum, loss_weight = loss_sum * 0.0, loss_weight * 0.0
+            step_weight = loss_weight.detach().clone()
+            if self.rank.world > 1:  # DDP averages the ranks' gradients: scale each to its share of the whole
+                torch.distributed.all_reduce(step_weight)
+            loss = loss_sum * self.rank.world / step_weight
             self.scaler.scale(loss / config.grad_accum).backward()
-            if (step + 1) % config.grad_accum == 0 or step + 1 == len(loader):
+            if (step + 1) % config.grad_accum == 0 or step + 1 == steps:
                 self.scaler.unscale_(optimizer)
                 torch.nn.utils.clip_grad_norm_(params, config.clip_grad)
                 self.scaler.step(optimizer)
                 self.scaler.update()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
-            total += loss.detach() * len(targets)
-            seen += len(targets)
-            tracker.advance(len(targets))
+            total += loss_sum.detach()
+            weight += loss_weight.detach()
+            seen += len(targets) * counted
+            tracker.advance(len(targets) * counted)
             if tracker.task is not None and (step + 1) % config.log_every == 0:  # .item() waits for the device
-                tracker.update(description=f"epoch {epoch + 1} ({stage}) loss {total.item() / seen:.3f}")
+                mean = total.item() / max(weight.item(), 1e-12)
+                tracker.update(description=f"epoch {epoch + 1} ({stage}) loss {mean:.3f}")
         tracker.finish(remove=True)
-        counts = torch.tensor([float(seen)], device=self.device)
         if self.rank.world > 1:  # every rank's loss in the mean
             torch.distributed.all_reduce(total)
-            torch.distributed.all_reduce(counts)
-        return float(total) / max(float(counts), 1.0), seen / (time.perf_counter() - started)
+            torch.distributed.all_reduce(weight)
+        return float(total) / max(float(weight), 1e-12), seen / (time.perf_counter() - started)
 
     def run(self) -> TrainResult:
         """Train, keep the best epoch, apply WiSE-FT, score on test, save; under torchrun, leave the process
@@ -301,8 +332,9 @@ class Trainer:
             params = self._trainable(frozen)
             model = self._wrapped()
             loader = make_loader(splits["train"], config, self.device, train=True, world=self.rank.world,
-                                 classes=len(self.classes))
-            optimizer, scheduler = self._optimizer(params, lr, epochs * math.ceil(len(loader) / config.grad_accum))
+                                 classes=len(self.classes), rank=self.rank.rank)
+            steps = epochs * math.ceil(global_steps(loader) / config.grad_accum)
+            optimizer, scheduler = self._optimizer(params, lr, steps)
             if state is not None and epoch < start_epoch_number < epoch + epochs:  # resume inside this stage
                 optimizer.load_state_dict(state["optimizer"])
                 scheduler.load_state_dict(state["scheduler"])

@@ -188,7 +188,7 @@ class FrameSampler:
         keyframes_only = self.sampling == "keyframes"
         if can_isolate():
             return decode_isolated(backend, self.fps, keyframes_only, self.stall_timeout_s)
-        return backend.frames(self.fps, keyframes_only)  # no watchdog where no child process may start
+        return backend.frames(self.fps, keyframes_only)  # no watchdog where the platform cannot fork
 
     def _report_discontinuities(self) -> None:
         """One warning per video listing where the timeline was continued across a timestamp jump."""

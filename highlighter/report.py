@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich.markup import escape
 from rich.table import Table
 
 from highlighter.evaluation.spotting import Evaluation
@@ -21,7 +22,7 @@ def _seconds(value: float | None) -> str:
 
 def video_info_table(info: VideoInfo, fps: float) -> Table:
     """A two-column table describing one video (``highlight info``)."""
-    table = Table(title=info.path, show_header=False, title_justify="left")
+    table = Table(title=escape(str(info.path)), show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")
     vfr = {None: "-", True: "yes (variable)", False: "no (constant)"}[info.variable_frame_rate]
@@ -57,14 +58,14 @@ def video_info_table(info: VideoInfo, fps: float) -> Table:
         (f"samples at {fps:g} fps", str(info.samples_at(fps))),
     ]
     for field, value in rows:
-        table.add_row(field, value)
+        table.add_row(field, escape(value))  # codec, colour and stream names come from the file
     return table
 
 
 def evaluation_table(evaluation: Evaluation) -> Table:
     """Per-class AP and the average-mAPs for each tolerance family (``highlight eval``)."""
     scores = evaluation.scores
-    table = Table(title=f"SoccerNet average-mAP, {evaluation.games} games, classes: {evaluation.label_map}",
+    table = Table(title=escape(f"SoccerNet average-mAP, {evaluation.games} games, classes: {evaluation.label_map}"),
                   title_justify="left")
     table.add_column("class")
     table.add_column("events", justify="right")
@@ -72,7 +73,7 @@ def evaluation_table(evaluation: Evaluation) -> Table:
         table.add_column(f"{score.metric} AP", justify="right")
     for cls, count in scores[0].ground_truth_counts.items():
         cells = [f"{score.per_class[cls]:.2f}" if cls in score.per_class else "n/a" for score in scores]
-        table.add_row(cls, str(count), *cells)
+        table.add_row(escape(cls), str(count), *cells)
     table.add_section()
     table.add_row("[bold]average-mAP", "", *[f"[bold]{score.average_map:.2f}" for score in scores])
     table.add_row("visible", "", *[f"{score.average_map_visible:.2f}" for score in scores])
@@ -100,14 +101,14 @@ def evaluation_notes(evaluation: Evaluation) -> list[str]:
 
 def classification_table(report: ClassificationReport, title: str) -> Table:
     """Per-class precision / recall / F1 / support and the averages, with the confusion matrix."""
-    table = Table(title=title, title_justify="left", caption_justify="left")
+    table = Table(title=escape(title), title_justify="left", caption_justify="left")
     table.add_column("class", no_wrap=True)
     for name in ("precision", "recall", "F1", "images"):
         table.add_column(name, justify="right")
     for cls in report.classes:
-        table.add_column(f"→{cls[:6]}", justify="right", style="dim")
+        table.add_column(escape(f"→{cls[:6]}"), justify="right", style="dim")
     for row, cls in enumerate(report.classes):
-        table.add_row(cls, f"{report.precision[cls]:.3f}", f"{report.recall[cls]:.3f}", f"{report.f1[cls]:.3f}",
+        table.add_row(escape(cls), f"{report.precision[cls]:.3f}", f"{report.recall[cls]:.3f}", f"{report.f1[cls]:.3f}",
                       str(report.support[cls]), *map(str, report.confusion[row]))
     loss = "" if report.loss is None else f", loss {report.loss:.4f}"
     table.caption = (f"accuracy {report.accuracy:.3f}, balanced accuracy {report.balanced_accuracy:.3f}, "
@@ -117,17 +118,17 @@ def classification_table(report: ClassificationReport, title: str) -> Table:
 
 def events_table(result: TagResult) -> Table:
     """The reviewer's table: one row per event, sorted by time, then counts and speed in the caption."""
-    table = Table(title=f"{result.source}", title_justify="left", caption_justify="left")
+    table = Table(title=escape(str(result.source)), title_justify="left", caption_justify="left")
     for name, justify in (("time", "right"), ("label", "left"), ("confidence", "right"), ("start–end", "right")):
         table.add_column(name, justify=justify)
     colours = {"goal": "green", "card": "yellow", "substitution": "cyan"}
     for event in sorted(result.events, key=lambda e: (e.half or 0, e.time_s)):
         half = f"{event.half}H " if event.half else ""
         colour = colours.get(event.label, "white")
-        table.add_row(f"{half}{timecode(event.time_s)}", f"[{colour}]{event.label}", f"{event.confidence:.2f}",
+        table.add_row(f"{half}{timecode(event.time_s)}", f"[{colour}]{escape(event.label)}", f"{event.confidence:.2f}",
                       f"{timecode(event.start_s)}–{timecode(event.end_s)}")
     counts = Counter(e.label for e in result.events)
-    per_class = ", ".join(f"{counts[c]} {c}" for c in result.classes if c != BACKGROUND)
+    per_class = escape(", ".join(f"{counts[c]} {c}" for c in result.classes if c != BACKGROUND))
     rate = result.frames / result.wall_s if result.wall_s else 0.0
     table.caption = (f"{per_class}; match {timecode(result.duration_s)}, tagged in {result.wall_s:.1f} s "
                      f"({result.frames} frames, {rate:.1f} frames/s)")

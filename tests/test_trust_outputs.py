@@ -275,3 +275,22 @@ def test_finding_10_a_chaptered_copy_of_a_game_names_no_path_in_its_concat_list(
                                        check=True).stdout)
     assert float(probed["format"]["duration"]) == pytest.approx(8.0, abs=0.1)
     assert [c["tags"]["title"] for c in probed["chapters"]] == ["Goal 1H 00:02", "Card 2H 00:02"]
+
+
+def test_finding_10_the_reviewers_table_shows_labels_and_names_literally():
+    """Rich reads ``[...]`` as markup: a label or a file name from a hostile events file is shown as written,
+    neither restyled, nor hidden, nor turned into a link."""
+    from rich.console import Console
+
+    from highlighter.report import events_table
+
+    labels = ["[link=https://evil.example]goal[/link]", "card[/]", "[bold red]substitution"]
+    events = [Event(label, 10.0 * n, 10.0 * n, 10.0 * n + 1, 0.5) for n, label in enumerate(labels)]
+    result = TagResult(source="[blink]match.mp4", duration_s=60.0, fps=25.0, model={},
+                       classes=["background", *labels], events=events, curves=[])
+    console = Console(record=True, width=200, force_terminal=True)
+    console.print(events_table(result))
+    shown = console.export_text()
+    assert "[blink]match.mp4" in shown
+    assert all(label in shown for label in labels)
+    assert "href" not in console.export_html()  # no link, only the literal text

@@ -16,8 +16,8 @@ from highlighter.cut.formats import CUT_FORMATS
 from highlighter.errors import HighlighterError
 from highlighter.labels import BUILT_IN_MAPS
 from highlighter.progress import make_progress
-from highlighter.schema import choices
-from highlighter.settings import (
+from highlighter.config.schema import choices
+from highlighter.config.settings import (
     CutSettings,
     EvalFramesSettings,
     EvalSettings,
@@ -115,7 +115,7 @@ def frames(video: Path, out_dir: Path, fps: float, size: int, decoder: str, samp
     Times are the frames' presentation timestamps relative to the first frame, read from the video.
     """
     import highlighter
-    from highlighter.frame_export import export_frames
+    from highlighter.outputs.frames import export_frames
 
     setup_logging(quiet)
     sampler = highlighter.frames(video, config=config_file(), fps=fps, size=size, decoder=decoder, sampling=sampling,
@@ -136,7 +136,7 @@ def info(video: Path, fps: float, as_json: bool) -> None:
     aspect, rotation, frame rate and whether it varies, duration, start time, key-frame interval, open GOPs
     and timestamp jumps (from a scan of the packets, no decoding), how many frames sampling yields, the
     decoder `--decoder auto` picks and why `--decoder decord` would be refused."""
-    from highlighter.report import video_info_table
+    from highlighter.outputs.tables import video_info_table
     from highlighter.video import choose_backend, probe
     from highlighter.video.backends import decord_unfit
 
@@ -287,7 +287,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
     ranks train data-parallel (DistributedDataParallel) and rank 0 writes.
     """
     from highlighter.api import trainer
-    from highlighter.report import classification_table
+    from highlighter.outputs.tables import classification_table
 
     setup_logging(quiet)
 
@@ -369,9 +369,10 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     the next run, and makes the exit code non-zero.
     """
     from highlighter.api import configured
-    from highlighter.fleet import collect_inputs, tag_fleet
-    from highlighter.fleet.run import FleetSettings
-    from highlighter.report import events_table
+    from highlighter.tagging.batch import tag_fleet
+    from highlighter.tagging.jobs import collect_inputs
+    from highlighter.tagging.batch import FleetSettings
+    from highlighter.outputs.tables import events_table
     from highlighter.review import ReviewSettings, report_path
 
     setup_logging(quiet)
@@ -429,7 +430,7 @@ def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, vide
     without thumbnails and a warning.
     """
     from highlighter.api import configured
-    from highlighter.events import load_events_document
+    from highlighter.outputs.events import load_events_document
     from highlighter.review import ReviewSettings, report_path, write_report
 
     setup_logging(quiet)
@@ -530,7 +531,7 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
     SoccerNet's average-mAP. About a minute on a laptop CPU."""
     from highlighter.api import configured
     from highlighter.demo import run_demo
-    from highlighter.report import classification_table, evaluation_table, events_table
+    from highlighter.outputs.tables import classification_table, evaluation_table, events_table
 
     setup_logging(quiet)
     if games < 3:
@@ -569,7 +570,7 @@ def evaluate(predictions: Path, labels: Path, metric: str, classes: str, as_json
     """
     from highlighter.evaluation.spotting import evaluate_paths
     from highlighter.labels import load_label_map
-    from highlighter.report import evaluation_notes, evaluation_table
+    from highlighter.outputs.tables import evaluation_notes, evaluation_table
 
     setup_logging(quiet=as_json)
     metrics = ("loose", "tight") if metric == "both" else (metric,)
@@ -600,7 +601,7 @@ def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str,
 
     from highlighter.api import configured
     from highlighter.labels import load_label_map
-    from highlighter.tune import tune_smoother, write_tuned_config
+    from highlighter.evaluation.tuning import tune_smoother, write_tuned_config
 
     setup_logging(quiet=False)
     grid = configured(("tune_smoother",), config_file(), dict(metric=metric, classes=classes))["tune_smoother"]
@@ -635,7 +636,7 @@ def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: st
     prediction per image against its own label."""
     from highlighter.api import configured
     from highlighter.evaluation.frames import evaluate_frames
-    from highlighter.report import classification_table
+    from highlighter.outputs.tables import classification_table
 
     setup_logging(quiet or as_json)
     sections = configured(("video", "eval_frames"), config_file(), dict(

@@ -38,7 +38,7 @@ def best_of(runs: int, work) -> float:
 def audio_cost(minutes: float) -> dict:
     """Seconds of the loudness pass and of the video decode floor on a 720p clip with an AAC track."""
     from highlighter.audio.features import read_cue
-    from highlighter.settings import shipped_settings
+    from highlighter.config.settings import shipped_settings
 
     video = make_video(minutes)
     clip = CACHE / f"{video.stem}-aac.mp4"
@@ -56,7 +56,7 @@ def synth_cost(minutes: float) -> dict:
     """Seconds of one synthetic game, and of its crowd tracks' part of that."""
     import numpy as np
 
-    from highlighter.settings import SynthSettings, shipped_settings
+    from highlighter.config.settings import SynthSettings, shipped_settings
     from highlighter.synth.audio import crowd_track, load_crowd_stats, write_wav
     from highlighter.synth.game import synthesize
     from highlighter.synth.timeline import draw_half, load_event_stats
@@ -85,11 +85,11 @@ def ablation(games: int, minutes: float, epochs: int, seed: int) -> dict:
     from highlighter.api import tagger, trainer
     from highlighter.evaluation.spotting import average_map
     from highlighter.labels import load_label_map
-    from highlighter.model import read_spec
-    from highlighter.settings import SynthSettings
+    from highlighter.model.classifier import read_spec
+    from highlighter.config.settings import SynthSettings
     from highlighter.soccernet.files import LABELS_FILE, read_labels, soccernet_spots
     from highlighter.synth.game import synthesize
-    from highlighter.curves import expand_inputs
+    from highlighter.tagging.assemble import expand_inputs
 
     root = CACHE / f"audio-games-{games}x{minutes:g}min-seed{seed}"
     if not root.exists():

@@ -43,9 +43,9 @@ def throughput(model: str, precisions: list[str]) -> None:
     import numpy as np
     import torch
 
-    from highlighter.model import load_checkpoint
-    from highlighter.score import FrameScorer
-    from highlighter.settings import shipped_settings
+    from highlighter.model.classifier import load_checkpoint
+    from highlighter.model.inference import FrameScorer
+    from highlighter.config.settings import shipped_settings
 
     def rate(scorer: FrameScorer, batch: int, images: int = 8192) -> float:
         size = scorer.classifier.spec.image_size
@@ -92,7 +92,7 @@ def alone(part: str, video: Path, model: str, precision: str, decoder: str | Non
     over ``count`` random frames, in tag's batches, on this CPU."""
     import numpy as np
 
-    from highlighter.settings import shipped_settings
+    from highlighter.config.settings import shipped_settings
 
     settings = shipped_settings()
     if part == "decode":
@@ -106,9 +106,9 @@ def alone(part: str, video: Path, model: str, precision: str, decoder: str | Non
         return
     import torch
 
-    from highlighter.model import load_checkpoint
-    from highlighter.score import FrameScorer
-    from highlighter.tagging import model_dtype
+    from highlighter.model.classifier import load_checkpoint
+    from highlighter.model.inference import FrameScorer
+    from highlighter.tagging.tagger import model_dtype
 
     folder = random_checkpoint(model)
     tag_settings = dataclasses.replace(settings.tag, precision=precision, weights=str(folder))

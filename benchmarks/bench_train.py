@@ -20,7 +20,7 @@ RUNS = [("highlighter-tiny", "cpu", 32), ("ViT-B-32", "cpu", 32)]
 
 def child(model: str, device: str, batch: int) -> None:
     from highlighter.api import trainer
-    from highlighter.settings import SynthSettings
+    from highlighter.config.settings import SynthSettings
     from highlighter.synth.game import synthesize
 
     games = CACHE / "train-games"

@@ -115,7 +115,7 @@ def random_checkpoint(model: str) -> Path:
     on the weights)."""
     folder = CACHE / f"random-{model}"
     if not (folder / "model.safetensors").exists():
-        subprocess.run([sys.executable, "-c", "import sys; from highlighter.model import create_classifier, "
+        subprocess.run([sys.executable, "-c", "import sys; from highlighter.model.classifier import create_classifier, "
                         "save_checkpoint; save_checkpoint(sys.argv[2], create_classifier(sys.argv[1], "
                         "['background', 'goal', 'card', 'substitution'], None)[0])", model, str(folder)],
                        check=True, cwd=ROOT)

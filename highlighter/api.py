@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from highlighter.errors import ConfigError
-from highlighter.schema import closest, convert
-from highlighter.settings import Settings, load_settings
+from highlighter.config.schema import closest, convert
+from highlighter.config.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from highlighter.events import TagResult
-    from highlighter.model import HighlightClassifier
-    from highlighter.tagging import Tagger
-    from highlighter.training.loop import Trainer
+    from highlighter.outputs.events import TagResult
+    from highlighter.model.classifier import HighlightClassifier
+    from highlighter.tagging.tagger import Tagger
+    from highlighter.training.trainer import Trainer
     from highlighter.video import FrameSampler
 
 
@@ -69,7 +69,7 @@ def load_model(weights: str | Path | None = None, *, config: str | Path | None =
     """The classifier of a checkpoint folder or ``hf-hub:ORG/NAME`` (default: ``tag.weights``), in the
     precision ``tag.precision`` picks on ``tag.device``; ``zero_shot=True`` for a pretrained open_clip
     model classifying with the prompts."""
-    from highlighter.tagging import load_model as load, model_dtype
+    from highlighter.tagging.tagger import load_model as load, model_dtype
 
     settings = configured(("tag",), config, {"weights": weights, **tag_settings})["tag"]
     return load(settings, model_dtype(settings))[0]
@@ -79,7 +79,7 @@ def tagger(config: str | Path | None = None, progress: Progress | None = None, s
            none_means_unset: bool = True) -> Tagger:
     """A tagger with its model loaded, from the ``video``, ``smoother`` and ``tag`` settings (``settings``
     over them, see :func:`configured`)."""
-    from highlighter.tagging import Tagger
+    from highlighter.tagging.tagger import Tagger
 
     sections = configured(("video", "smoother", "tag"), config, settings, none_means_unset)
     return Tagger.from_settings(sections["video"], sections["smoother"], sections["tag"], progress)
@@ -89,8 +89,8 @@ def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, 
         progress: Progress | None = None, **settings: Any) -> TagResult:
     """The events of a video, or of a SoccerNet game folder's two halves: ``.events``, ``.to_frame()``,
     ``.scores``, ``.save(path, format=...)``. Exactly what `highlight tag` computes with the same settings."""
-    from highlighter.curves import expand_inputs
-    from highlighter.tagging import Tagger
+    from highlighter.tagging.assemble import expand_inputs
+    from highlighter.tagging.tagger import Tagger
 
     sections = configured(("video", "smoother", "tag"), config, {"weights": weights, **settings})
     source, halves = expand_inputs([Path(video_or_game_folder)])[0]  # the settings, then the input, then the model
@@ -102,7 +102,7 @@ def trainer(data: list[str | Path], config: str | Path | None = None, progress: 
             none_means_unset: bool = True) -> Trainer:
     """A training run over the games under ``data`` from the ``train``, ``video``, ``audio`` and
     ``smoother`` settings (``settings`` over them, see :func:`configured`)."""
-    from highlighter.training.loop import Trainer
+    from highlighter.training.trainer import Trainer
 
     sections = configured(("video", "train", "audio", "smoother"), config,
                           {**(settings or {}), "data": [str(d) for d in data]}, none_means_unset)

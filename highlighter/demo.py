@@ -16,14 +16,14 @@ from rich.progress import Progress
 
 from highlighter.api import tagger, trainer
 from highlighter.evaluation.spotting import Evaluation, evaluate_paths
-from highlighter.events import TagResult
+from highlighter.outputs.events import TagResult
 from highlighter.labels import load_label_map
-from highlighter.settings import DemoSettings, SynthSettings
+from highlighter.config.settings import DemoSettings, SynthSettings
 from highlighter.soccernet.files import LABELS_FILE, PREDICTIONS_FILE
 from highlighter.synth.game import synthesize
-from highlighter.curves import expand_inputs
-from highlighter.tagging import Tagger
-from highlighter.training.loop import TrainResult
+from highlighter.tagging.assemble import expand_inputs
+from highlighter.tagging.tagger import Tagger
+from highlighter.training.trainer import TrainResult
 
 #: what the demo trains: the tiny model from scratch, briefly, on CPU (the rest of `train` as configured)
 DEMO_TRAINING = dict(model="highlighter-tiny", pretrained="none", mode="finetune", lr=2e-3, batch_size=32, frame_fps=2.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from highlighter.config import config_dir, read_yaml
+from highlighter.config.files import config_dir, read_yaml
 from highlighter.errors import ConfigError
 
 #: The SoccerNet-v2 action-spotting labels, in the official evaluator's order (EVENT_DICTIONARY_V2).

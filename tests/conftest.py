@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from highlighter.settings import shipped_settings
+from highlighter.config.settings import shipped_settings
 from highlighter.video import FrameSampler
 from highlighter.video.testpattern import read_pattern_number, write_pattern_video
 
@@ -136,7 +136,7 @@ SYNTH = dict(games=6, minutes=1.0, seed=7, size="320x180", density=30.0)
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory) -> Path:
     """A tree of synthetic games written once per session by `highlight synth`'s code."""
-    from highlighter.settings import SynthSettings
+    from highlighter.config.settings import SynthSettings
     from highlighter.synth.game import synthesize
 
     root = tmp_path_factory.mktemp("synth")
@@ -162,7 +162,7 @@ def config(synth_root: Path, tmp: Path, **overrides):
 @pytest.fixture(scope="session")
 def trained(synth_root, tmp_path_factory):
     """(trainer, result) of one 10-epoch run on the synthetic games."""
-    from highlighter.training.loop import Trainer
+    from highlighter.training.trainer import Trainer
 
     trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("train")), VIDEO)
     return trainer, trainer.run()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import highlighter as hl
 from cli import highlight
-from highlighter.events import EVENT_COLUMNS, event_rows, load_events_document
+from highlighter.outputs.events import EVENT_COLUMNS, event_rows, load_events_document
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_import_is_light():
                                                                                                           "False"]
 
 
-@pytest.mark.parametrize("module", ["highlighter.fleet.ray_engine", "highlighter.fleet.local", "highlighter.curves"])
+@pytest.mark.parametrize("module", ["highlighter.tagging.engines.ray_engine", "highlighter.tagging.engines.local", "highlighter.tagging.assemble"])
 def test_engines_start_without_pytorch(module):
     """The Ray driver never loads PyTorch (the actors do), and the local engine starts the first input's
     decoding before it loads: neither module, nor the shared end of tagging, imports torch or open_clip."""

@@ -13,7 +13,7 @@ import pytest
 
 from highlighter.audio.features import AudioCue, context_features, normalise, read_cue
 from highlighter.audio.loudness import loudness_per_second
-from highlighter.settings import shipped_settings
+from highlighter.config.settings import shipped_settings
 from highlighter.synth.audio import crowd_track, load_crowd_stats
 from tests.conftest import SHARED_DATA, needs_shared
 
@@ -147,7 +147,7 @@ def test_each_class_keeps_the_penalty_its_val_score_chooses():
 @pytest.fixture(scope="module")
 def fused(synth_root, tmp_path_factory):
     """(trainer, result) of a short run of the tiny model that also fits the audio fusion."""
-    from highlighter.training.loop import Trainer
+    from highlighter.training.trainer import Trainer
     from tests.conftest import VIDEO, config
 
     trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("fused"), epochs=4, fusion=True), VIDEO)
@@ -161,9 +161,9 @@ def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, syn
     from highlighter.api import configured
     from highlighter.audio.fusion import FORMAT, load_fusion
     from highlighter.errors import HighlighterError
-    from highlighter.events import events_document
-    from highlighter.export import write_plot, write_scores
-    from highlighter.model import read_spec
+    from highlighter.outputs.events import events_document
+    from highlighter.outputs.writers import write_plot, write_scores
+    from highlighter.model.classifier import read_spec
     from highlighter.review.curves import read_scores
 
     trainer, result = fused

@@ -98,9 +98,9 @@ def test_finding_2_an_installed_wheel_finds_its_settings_from_any_folder(wheel, 
                     "--prefix", str(prefix), str(wheel)], check=True, capture_output=True)
     (site,) = prefix.glob("lib/python*/site-packages")
     probe = ("import highlighter, highlighter.synth.game, open_clip;"
-             "from highlighter.config import config_dir; from highlighter.settings import load_settings;"
+             "from highlighter.config.files import config_dir; from highlighter.config.settings import load_settings;"
              "from highlighter.labels import load_label_map;"
-             "from highlighter.model import class_prompts;"
+             "from highlighter.model.classifier import class_prompts;"
              "from highlighter.synth.timeline import load_event_stats;"
              "print(highlighter.__file__); print(config_dir());"
              "assert load_settings().tag and load_label_map('soccernet-v2').classes and load_event_stats();"

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import highlight
-from highlighter.settings import shipped_settings
+from highlighter.config.settings import shipped_settings
 from highlighter.cut.selection import NothingSelectedError, SelectionSettings, Window, merge_windows, select_windows
-from highlighter.events import Event
+from highlighter.outputs.events import Event
 from tests.conftest import write_events_file, SHARED_DATA, sample
 
 FPS = 25.0

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from highlighter.model import load_checkpoint
-from highlighter.training.loop import Trainer
+from highlighter.model.classifier import load_checkpoint
+from highlighter.training.trainer import Trainer
 from tests.conftest import TINY, VIDEO, config
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -144,7 +144,7 @@ def test_ray_engine_without_ray_is_one_line_saying_how_to_install_it(trained, ha
 def test_ray_engine_fuses_the_crowd_audio_as_the_local_engine_does(synth_root, ray_local, tmp_path):
     """A checkpoint with the audio fusion: the Ray engine's driver fuses each input's cue as Tagger.tag
     does, so both engines write the same events and say the audio was used."""
-    from highlighter.training.loop import Trainer
+    from highlighter.training.trainer import Trainer
     from tests.conftest import VIDEO, config
 
     result = Trainer(config(synth_root, tmp_path, epochs=2, fusion=True), VIDEO).run()

@@ -15,12 +15,12 @@ from torch import nn
 
 import highlighter
 from cli import highlight
-from highlighter import device
+from highlighter.model import device
 from highlighter.soccernet.games import half_videos
-from highlighter.model import WEIGHTS_FILE, load_checkpoint
-from highlighter.score import FrameScorer, is_convolutional, score_videos
-from highlighter.settings import shipped_settings
-from highlighter.smooth import smooth
+from highlighter.model.classifier import WEIGHTS_FILE, load_checkpoint
+from highlighter.model.inference import FrameScorer, is_convolutional, score_videos
+from highlighter.config.settings import shipped_settings
+from highlighter.tagging.smoothing import smooth
 from highlighter.video import FrameSampler
 
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import highlight
-from highlighter.events import load_events_document
+from highlighter.outputs.events import load_events_document
 from highlighter.review import report_path
 from highlighter.review.page import precise_clock
 from highlighter.video.testpattern import read_pattern_number

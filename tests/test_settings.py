@@ -9,11 +9,11 @@ import re
 import pytest
 from click.testing import CliRunner
 
-import highlighter.settings as schema
+import highlighter.config.settings as schema
 from cli import highlight
 from highlighter.api import configured
 from highlighter.errors import ConfigError
-from highlighter.settings import load_settings
+from highlighter.config.settings import load_settings
 
 
 def run(*args) -> object:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from highlighter.settings import SmootherSettings, shipped_settings
-from highlighter.smooth import events_for_class, find_events, peaks, smooth
+from highlighter.config.settings import SmootherSettings, shipped_settings
+from highlighter.tagging.smoothing import events_for_class, find_events, peaks, smooth
 
 TIMES = np.arange(0, 600, 1.0)
 PARAMS = SmootherSettings(window_s=0.0, threshold=0.5, low_threshold=0.3, nms_s={"default": 20.0})

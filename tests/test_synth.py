@@ -12,7 +12,7 @@ import pytest
 from highlighter.soccernet.v3 import read_v3_game
 from highlighter.labels import SOCCERNET_V2_LABELS
 from highlighter.soccernet.files import read_labels
-from highlighter.settings import SynthSettings
+from highlighter.config.settings import SynthSettings
 from highlighter.synth.game import synthesize
 from highlighter.synth.timeline import draw_half, load_event_stats
 from highlighter.video import FrameSampler, probe

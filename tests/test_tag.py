@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from cli import highlight
 from highlighter.evaluation.spotting import average_map
-from highlighter.events import EVENT_COLUMNS, load_events_document
+from highlighter.outputs.events import EVENT_COLUMNS, load_events_document
 from highlighter.labels import load_label_map
 from highlighter.soccernet.files import read_labels, read_predictions
 from highlighter.soccernet.trees import load_predictions
@@ -159,8 +159,8 @@ def test_finding_5_tune_smoother_finds_settings_and_writes_a_config_that_reprodu
                   "--scores", "x.npz", "-q")
     assert outcome.exit_code == 0, outcome.output
     assert len(list(scores.glob("*.scores.npz"))) == 2
-    from highlighter.settings import shipped_settings
-    from highlighter.tune import predictions_for, read_score_files, tune_smoother
+    from highlighter.config.settings import shipped_settings
+    from highlighter.evaluation.tuning import predictions_for, read_score_files, tune_smoother
 
     label_map = load_label_map("highlight")
     ranked = tune_smoother(scores, synth_root, label_map, shipped_settings().tune_smoother)
@@ -177,7 +177,7 @@ def test_finding_5_tune_smoother_finds_settings_and_writes_a_config_that_reprodu
 def assert_tuned_config_reproduces_the_tuned_score(checkpoint, games, config_file, best, tmp_path):
     """Tagging with the written config gives exactly the tuned average-mAP (the shipped per-class NMS
     windows used to survive the overlay)."""
-    from highlighter.settings import load_settings
+    from highlighter.config.settings import load_settings
 
     params, score = best
     overlaid = load_settings(config_file).smoother
@@ -215,8 +215,8 @@ def test_the_first_input_decodes_while_the_model_loads(trained, test_game, tmp_p
 
     import highlighter as hl
     from highlighter.api import configured
-    from highlighter.fleet.local import start_decoding
-    from highlighter.tagging import Tagger
+    from highlighter.tagging.engines.local import start_decoding
+    from highlighter.tagging.tagger import Tagger
     from highlighter.video import decode_together
 
     _, result = trained

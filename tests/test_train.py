@@ -20,11 +20,11 @@ from highlighter.data.soccernet_v2 import VideoFrameSettings, read_v2_game
 from highlighter.soccernet.v3 import read_v3_game
 from highlighter.errors import HighlighterError
 from highlighter.labels import load_label_map
-from highlighter.model import CheckpointError, load_checkpoint
+from highlighter.model.classifier import CheckpointError, load_checkpoint
 from highlighter.soccernet.files import read_labels
-from highlighter.model import create_classifier
-from highlighter.training.loop import Trainer, seed_everything
-from highlighter.training.selection import wise_interpolate
+from highlighter.model.classifier import create_classifier
+from highlighter.training.trainer import Trainer, seed_everything
+from highlighter.training.wise import wise_interpolate
 from tests.conftest import VIDEO, config
 
 #: frame-drawing settings for the reader tests (what training uses at 2 frames per second)
@@ -331,7 +331,7 @@ def test_finding_6_resume_never_runs_code_from_the_state_file(synth_root, tmp_pa
 
 
 def test_finding_7_gpus_that_only_emulate_bf16_use_fp16(monkeypatch):
-    from highlighter import device
+    from highlighter.model import device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)

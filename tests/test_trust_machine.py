@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from highlighter import device
+from highlighter.model import device
 from highlighter.errors import HighlighterError
 from tests.conftest import PLAIN, child_processes
 
@@ -213,7 +213,7 @@ def test_finding_16_an_output_that_cannot_be_written_is_named(trained, clip, tmp
 
 def test_finding_16_a_checkpoint_that_cannot_be_written_is_named(tmp_path):
     save = ("from highlighter.errors import HighlighterError\n"
-            "from highlighter.model import create_classifier, save_checkpoint\n"
+            "from highlighter.model.classifier import create_classifier, save_checkpoint\n"
             "classifier = create_classifier('highlighter-tiny', ['background', 'goal'])[0]\n"
             "try:\n    save_checkpoint('weights/tiny', classifier)\n"
             "except HighlighterError as exc:\n    print(exc)\n")

@@ -21,8 +21,8 @@ from highlighter.cut.reel import ReelSettings
 from highlighter.cut.run import CutPlan, output_format, write_cut
 from highlighter.cut.selection import SelectionSettings, select_windows
 from highlighter.errors import HighlighterError
-from highlighter.events import Event, EventsDocument, TagResult
-from highlighter.review.source import locate_videos
+from highlighter.outputs.events import Event, EventsDocument, TagResult
+from highlighter.inputs import locate_videos
 
 SHORT = dict(seconds=4, fps=25.0, width=64, height=48)
 ZERO_SHOT = ["--zero-shot", "--model", "highlighter-tiny", "--pretrained", "none", "-q"]
@@ -84,7 +84,7 @@ def test_finding_8_a_video_named_with_dots_writes_inside_out(clip, tmp_path):
 
 @pytest.mark.parametrize("name", ["..", ".", "../elsewhere", "/tmp/elsewhere", ""])
 def test_finding_8_the_planner_refuses_an_output_outside_out(tmp_path, name):
-    from highlighter.fleet.jobs import output_paths
+    from highlighter.tagging.jobs import output_paths
 
     out = tmp_path / "out"
     out.mkdir()
@@ -93,7 +93,7 @@ def test_finding_8_the_planner_refuses_an_output_outside_out(tmp_path, name):
 
 
 def test_finding_8_the_planner_refuses_a_game_folder_in_out_that_leads_elsewhere(tmp_path):
-    from highlighter.fleet.jobs import output_paths
+    from highlighter.tagging.jobs import output_paths
 
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     out.mkdir()
@@ -282,7 +282,7 @@ def test_finding_10_the_reviewers_table_shows_labels_and_names_literally():
     neither restyled, nor hidden, nor turned into a link."""
     from rich.console import Console
 
-    from highlighter.report import events_table
+    from highlighter.outputs.tables import events_table
 
     labels = ["[link=https://evil.example]goal[/link]", "card[/]", "[bold red]substitution"]
     events = [Event(label, 10.0 * n, 10.0 * n, 10.0 * n + 1, 0.5) for n, label in enumerate(labels)]

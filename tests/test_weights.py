@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from highlighter.errors import HighlighterError
-from highlighter.weights import resolve_checkpoint
+from highlighter.model.checkpoint import resolve_checkpoint
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 

@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from highlighter.audio.decode import AudioUnavailable, audio_chunks
 from highlighter.audio.loudness import loudness_per_second
-from highlighter.settings import AudioSettings
+from highlighter.config.settings import AudioSettings
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from safetensors import safe_open
 from highlighter.audio.features import FEATURE_NAMES, AudioCue
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND
-from highlighter.settings import AudioSettings, TagSettings
-from highlighter.weights import WEIGHTS_FILE, read_spec, resolve_checkpoint
+from highlighter.config.settings import AudioSettings, TagSettings
+from highlighter.model.checkpoint import WEIGHTS_FILE, read_spec, resolve_checkpoint
 
 if TYPE_CHECKING:
     import torch

@@ -20,7 +20,7 @@ from highlighter.cut.captions import caption_text, make_caption
 from highlighter.cut.selection import Window
 from highlighter.progress import Tracker
 from highlighter.errors import HighlighterError
-from highlighter.review.source import MatchVideos
+from highlighter.inputs import MatchVideos
 from highlighter.video.encode import ffmpeg_binary
 
 #: FFmpeg muxer of each reel suffix

@@ -22,8 +22,8 @@ from highlighter.cut.timelines import (
     youtube_chapters,
 )
 from highlighter.errors import HighlighterError
-from highlighter.events import load_events_document
-from highlighter.review.source import MatchVideos, locate_videos
+from highlighter.outputs.events import load_events_document
+from highlighter.inputs import MatchVideos, locate_videos
 
 
 @dataclass

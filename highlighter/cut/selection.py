@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from highlighter.cut.coverage import Coverage
 from highlighter.errors import HighlighterError
-from highlighter.settings import CutSettings
-from highlighter.events import Event
+from highlighter.config.settings import CutSettings
+from highlighter.outputs.events import Event
 
 
 #: times this close to a frame boundary count as on it (float noise in seconds * fps)

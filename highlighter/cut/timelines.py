@@ -12,8 +12,8 @@ from pathlib import Path
 
 from highlighter.cut.selection import SelectionSettings, Window, padded_window
 from highlighter.errors import HighlighterError
-from highlighter.events import Event, match_clock
-from highlighter.review.source import MatchVideos
+from highlighter.outputs.events import Event, match_clock
+from highlighter.inputs import MatchVideos
 from highlighter.safe_text import one_line
 
 TIMELINES = ("source", "reel")

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from rich.progress import Progress
 
-from highlighter.data.records import FrameRecord
+from highlighter.soccernet.records import FrameRecord
 from highlighter.data.soccernet_v2 import VideoFrameSettings, read_v2_game
 from highlighter.soccernet.games import find_v2_games
 from highlighter.soccernet.games import find_v3_games

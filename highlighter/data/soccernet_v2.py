@@ -17,10 +17,10 @@ import numpy as np
 from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
-from highlighter.data.records import FrameRecord
+from highlighter.soccernet.records import FrameRecord
 from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.progress import Tracker
-from highlighter.settings import TrainSettings, VideoSettings
+from highlighter.config.settings import TrainSettings, VideoSettings
 from highlighter.soccernet.files import LABELS_FILE, read_labels
 from highlighter.soccernet.games import half_videos
 from highlighter.video import FrameSampler

@@ -11,13 +11,13 @@ from rich.progress import Progress
 
 from highlighter.data.dataset import FrameDataset, collect_records
 from highlighter.data.soccernet_v2 import frame_settings
-from highlighter.device import autocast, inference_dtype, resolve_device
+from highlighter.model.device import autocast, inference_dtype, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.evaluation.metrics import ClassificationReport, classification_report
 from highlighter.progress import Tracker
-from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
-from highlighter.settings import EvalFramesSettings, VideoSettings
+from highlighter.model.classifier import HighlightClassifier, load_checkpoint, read_spec
+from highlighter.config.settings import EvalFramesSettings, VideoSettings
 
 
 @torch.no_grad()

@@ -17,11 +17,11 @@ from rich.progress import Progress
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError, VideoError
 from highlighter.review.curves import CurvePanel, read_scores
-from highlighter.events import EventsDocument
+from highlighter.outputs.events import EventsDocument
 from highlighter.review.page import PageContent, render_page
-from highlighter.review.source import MatchVideos, locate_videos
+from highlighter.inputs import MatchVideos, locate_videos
 from highlighter.review.thumbnails import ThumbnailSettings, event_thumbnails
-from highlighter.settings import ReportSettings, VideoSettings, shipped_settings
+from highlighter.config.settings import ReportSettings, VideoSettings, shipped_settings
 
 #: suffixes of the files `highlight tag` writes; the page replaces them with ``.report.html``
 EVENTS_SUFFIXES = (".events.json", ".events.csv", ".json", ".csv")
@@ -108,9 +108,9 @@ def report_for_result(result, events_path: str | Path, settings: ReviewSettings 
                       progress: Progress | None = None) -> ReportResult:
     """The review page of a `highlight tag` run (a ``TagResult``), beside its events file, with the run's
     score curves; the video path is made absolute so the page links it wherever it was tagged from."""
-    from highlighter.events import events_document
+    from highlighter.outputs.events import events_document
     from highlighter.review.curves import panels_from_tag
-    from highlighter.events import document_from_dict
+    from highlighter.outputs.events import document_from_dict
 
     data = events_document(result)
     data["video"] = os.path.abspath(data["video"])

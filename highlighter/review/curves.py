@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from highlighter.errors import HighlighterError
-from highlighter.events import clock, match_clock
-from highlighter.events import Event
+from highlighter.outputs.events import clock, match_clock
+from highlighter.outputs.events import Event
 from highlighter.labels import BACKGROUND, class_colour
 
 @dataclass

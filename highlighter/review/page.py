@@ -15,10 +15,10 @@ from importlib import resources
 from highlighter import __version__
 from highlighter.labels import class_colour
 from highlighter.review.curves import CurvePanel, svg_panel
-from highlighter.events import EventsDocument, clock, match_clock
-from highlighter.review.source import MatchVideos
+from highlighter.outputs.events import EventsDocument, clock, match_clock
+from highlighter.inputs import MatchVideos
 from highlighter.review.thumbnails import Thumbnail
-from highlighter.events import Event
+from highlighter.outputs.events import Event
 
 TEMPLATE = "template.html"
 

@@ -13,9 +13,9 @@ import numpy as np
 from rich.progress import Progress
 
 from highlighter.progress import Tracker
-from highlighter.review.source import MatchVideos
-from highlighter.settings import ReportSettings, VideoSettings
-from highlighter.events import Event
+from highlighter.inputs import MatchVideos
+from highlighter.config.settings import ReportSettings, VideoSettings
+from highlighter.outputs.events import Event
 from highlighter.video import FrameSampler
 
 

@@ -36,7 +36,7 @@ EVENTS_SUFFIX = ".events.json"
 
 def parse_events(data: Any, where: str) -> list[Spot]:
     """The events of `highlight tag`'s JSON as predictions (checked by the one events reader)."""
-    from highlighter.events import document_from_dict
+    from highlighter.outputs.events import document_from_dict
 
     return soccernet_spots(document_from_dict(data, where).events)
 

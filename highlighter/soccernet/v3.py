@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from highlighter.data.records import FrameRecord
+from highlighter.soccernet.records import FrameRecord
 from highlighter.errors import HighlighterError
 from highlighter.soccernet.files import V3_FRAMES, V3_LABELS, SoccerNetFormatError, read_json
 

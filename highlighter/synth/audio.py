@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from highlighter.config import config_dir, read_yaml
+from highlighter.config.files import config_dir, read_yaml
 from highlighter.synth.timeline import REAL_HALF_S, SynthEvent
 
 #: Control points of the loudness envelope per second (interpolated to the samples).

@@ -13,7 +13,7 @@ from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
 from highlighter.soccernet.files import LABELS_FILE, V3_FRAMES, V3_LABELS, game_time
-from highlighter.settings import SynthSettings
+from highlighter.config.settings import SynthSettings
 from highlighter.soccernet.games import half_video_name
 from highlighter.synth.audio import crowd_track, load_crowd_stats, write_wav
 from highlighter.synth.render import REPLAY_OFFSETS, GameStyle, HalfRenderer

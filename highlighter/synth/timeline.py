@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from highlighter.config import config_dir, read_yaml
+from highlighter.config.files import config_dir, read_yaml
 
 REAL_HALF_S = 45 * 60
 HIGHLIGHT_LABELS = ("Goal", "Yellow card", "Red card", "Yellow->red card", "Substitution")

@@ -17,8 +17,8 @@ from highlighter.data.dataset import FrameDataset, collect_records, split_games
 from highlighter.data.soccernet_v2 import frame_settings
 from highlighter.errors import HighlighterError
 from highlighter.labels import LabelMap
-from highlighter.model import ClassifierSpec
-from highlighter.settings import TrainSettings, VideoSettings
+from highlighter.model.classifier import ClassifierSpec
+from highlighter.config.settings import TrainSettings, VideoSettings
 
 
 @dataclass

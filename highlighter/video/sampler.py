@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from highlighter.errors import VideoError
-from highlighter.settings import VideoSettings, choices, shipped_settings
+from highlighter.config.settings import VideoSettings, choices, shipped_settings
 from highlighter.video.backends import BACKENDS, Backend, Outcome, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
 from highlighter.video.prefetch import Prefetcher

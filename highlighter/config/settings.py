@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from highlighter.config import DEFAULTS_NAME, config_dir, merge, read_yaml
-from highlighter.schema import build, choices
+from highlighter.config.files import DEFAULTS_NAME, config_dir, merge, read_yaml
+from highlighter.config.schema import build, choices
 
 Decoder = Literal["auto", "decord", "pyav"]
 Sampling = Literal["exact", "keyframes"]

@@ -22,10 +22,10 @@ from torch import nn
 
 from highlighter import __version__
 from highlighter.atomic import name_output, usual_mode
-from highlighter.config import config_dir, read_yaml
+from highlighter.config.files import config_dir, read_yaml
 from highlighter.errors import HighlighterError
-from highlighter.hub import hub_or_cache
-from highlighter.weights import META_FILE, WEIGHTS_FILE, CheckpointError, ClassifierSpec, read_spec, weights_file
+from highlighter.model.hub import hub_or_cache
+from highlighter.model.checkpoint import META_FILE, WEIGHTS_FILE, CheckpointError, ClassifierSpec, read_spec, weights_file
 
 open_clip.add_model_config(config_dir() / "models")  # highlighter-tiny and any other shipped configs
 

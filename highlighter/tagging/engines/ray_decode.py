@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from highlighter.errors import failure_message
-from highlighter.settings import VideoSettings
+from highlighter.config.settings import VideoSettings
 
 
 def frame_row(key: int, half: int, first_index: int, times: np.ndarray, images: np.ndarray, info: str = "",

@@ -10,8 +10,8 @@ from pathlib import Path
 from rich.progress import Progress
 
 from highlighter.errors import HighlighterError
-from highlighter.events import TagResult
-from highlighter.export import write_events, write_plot, write_scores
+from highlighter.outputs.events import TagResult
+from highlighter.outputs.writers import write_events, write_plot, write_scores
 from highlighter.soccernet.files import PREDICTIONS_FILE
 
 GLOB_CHARACTERS = "*?["

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from highlighter.errors import HighlighterError
-from highlighter.events import EventsDocument
+from highlighter.outputs.events import EventsDocument
 from highlighter.video import VideoInfo, probe
 
 #: a video whose duration differs from the recorded one by more than this is another video

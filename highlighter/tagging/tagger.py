@@ -11,15 +11,15 @@ import torch
 from rich.progress import Progress
 
 from highlighter.audio.fusion import load_fusion
-from highlighter.curves import fuse_curves, read_cues, tag_result
-from highlighter.device import inference_dtype, resolve_device
-from highlighter.events import TagResult, VideoSpan
+from highlighter.tagging.assemble import fuse_curves, read_cues, tag_result
+from highlighter.model.device import inference_dtype, resolve_device
+from highlighter.outputs.events import TagResult, VideoSpan
 from highlighter.labels import BACKGROUND, load_label_map
-from highlighter.model import HighlightClassifier, create_classifier, load_checkpoint
-from highlighter.score import FrameScorer, score_videos
-from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
+from highlighter.model.classifier import HighlightClassifier, create_classifier, load_checkpoint
+from highlighter.model.inference import FrameScorer, score_videos
+from highlighter.config.settings import SmootherSettings, TagSettings, VideoSettings
 from highlighter.video import FrameSampler
-from highlighter.weights import checkpoint_info, resolve_checkpoint
+from highlighter.model.checkpoint import checkpoint_info, resolve_checkpoint
 
 
 def model_dtype(settings: TagSettings) -> torch.dtype:

@@ -14,8 +14,8 @@ from highlighter.errors import HighlighterError
 from highlighter.evaluation.spotting import average_map
 from highlighter.soccernet.files import soccernet_spots
 from highlighter.labels import LabelMap
-from highlighter.settings import SmootherSettings, TuneSettings, load_settings
-from highlighter.smooth import find_events
+from highlighter.config.settings import SmootherSettings, TuneSettings, load_settings
+from highlighter.tagging.smoothing import find_events
 from highlighter.soccernet.files import Spot
 from highlighter.soccernet.trees import load_truth
 

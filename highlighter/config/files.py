@@ -19,7 +19,7 @@ def config_dir() -> Path:
     """The configs/ folder: the checkout's own (a source tree or an editable install), else the copy a
     wheel installed under ``<prefix>/share/highlighter/configs`` (found through the installed
     distribution's file list, so venvs, ``--user`` and ``--prefix`` installs all work)."""
-    candidates = [Path(__file__).resolve().parent.parent / "configs"]
+    candidates = [Path(__file__).resolve().parents[2] / "configs"]
     try:
         files = importlib.metadata.distribution("highlighter").files or []
     except importlib.metadata.PackageNotFoundError:

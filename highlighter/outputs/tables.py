@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from highlighter.evaluation.spotting import Evaluation
-from highlighter.events import TagResult, timecode
+from highlighter.outputs.events import TagResult, timecode
 from highlighter.labels import BACKGROUND
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.video import VideoInfo, choose_backend

@@ -14,11 +14,11 @@ from rich.progress import Progress
 from highlighter.audio.features import read_cue
 from highlighter.audio.fusion import Fusion, FusionHalf, fit_fusion
 from highlighter.labels import LabelMap
-from highlighter.model import HighlightClassifier
-from highlighter.score import FrameScorer, score_videos
+from highlighter.model.classifier import HighlightClassifier
+from highlighter.model.inference import FrameScorer, score_videos
 from highlighter.evaluation.spotting import average_map
-from highlighter.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
-from highlighter.smooth import find_events
+from highlighter.config.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
+from highlighter.tagging.smoothing import find_events
 from highlighter.soccernet.files import LABELS_FILE, read_labels, soccernet_spots
 from highlighter.soccernet.games import find_v2_games, half_videos
 from highlighter.video import FrameSampler

@@ -11,8 +11,8 @@ from rich.progress import Progress
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
 from highlighter.progress import Tracker
-from highlighter.schema import choices
-from highlighter.settings import FramesSettings
+from highlighter.config.schema import choices
+from highlighter.config.settings import FramesSettings
 from highlighter.video import FrameSampler
 
 JPEG_QUALITY = 95

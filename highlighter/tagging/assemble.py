@@ -13,9 +13,9 @@ import numpy as np
 
 from highlighter.audio.features import read_cue
 from highlighter.errors import HighlighterError
-from highlighter.events import TagResult, VideoSpan
-from highlighter.settings import SmootherSettings
-from highlighter.smooth import find_events
+from highlighter.outputs.events import TagResult, VideoSpan
+from highlighter.config.settings import SmootherSettings
+from highlighter.tagging.smoothing import find_events
 from highlighter.soccernet.games import half_videos
 from highlighter.video.probe import open_container
 

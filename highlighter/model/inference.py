@@ -19,9 +19,9 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
-from highlighter.curves import ScoreCurves
-from highlighter.device import inference_dtype
-from highlighter.model import HighlightClassifier
+from highlighter.tagging.assemble import ScoreCurves
+from highlighter.model.device import inference_dtype
+from highlighter.model.classifier import HighlightClassifier
 from highlighter.video import FrameSampler, decode_together
 
 K = TypeVar("K", bound=Hashable)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from highlighter.events import Event
+from highlighter.outputs.events import Event
 from highlighter.labels import BACKGROUND
-from highlighter.settings import SmootherSettings
+from highlighter.config.settings import SmootherSettings
 
 
 def smooth(times: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:

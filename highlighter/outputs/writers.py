@@ -16,10 +16,10 @@ import pandas as pd
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, class_colour
-from highlighter.events import EVENT_COLUMNS, TagResult, event_rows, events_document
+from highlighter.outputs.events import EVENT_COLUMNS, TagResult, event_rows, events_document
 from highlighter.safe_text import one_line
-from highlighter.schema import choices
-from highlighter.settings import TagSettings
+from highlighter.config.schema import choices
+from highlighter.config.settings import TagSettings
 from highlighter.soccernet.files import predictions_json, soccernet_spots
 
 FORMATS = choices(TagSettings, "format")

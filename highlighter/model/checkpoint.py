@@ -26,7 +26,7 @@ from highlighter.limits import (
     MAX_WIDTH,
     MIN_IMAGE_SIZE,
 )
-from highlighter.schema import Between, FileRecord, Matches, OneLine, Size, build
+from highlighter.config.schema import Between, FileRecord, Matches, OneLine, Size, build
 
 if TYPE_CHECKING:  # the spec's transform needs PyTorch; reading a checkpoint's metadata does not
     import torch

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from highlighter.curves import expand_inputs
-from highlighter.settings import TagSettings, VideoSettings
+from highlighter.tagging.assemble import expand_inputs
+from highlighter.config.settings import TagSettings, VideoSettings
 from highlighter.video import FrameSampler, decode_together
-from highlighter.weights import checkpoint_image_size, resolve_checkpoint
+from highlighter.model.checkpoint import checkpoint_image_size, resolve_checkpoint
 
 if TYPE_CHECKING:
-    from highlighter.fleet.jobs import Job
-    from highlighter.fleet.run import Finisher, FleetSettings
+    from highlighter.tagging.jobs import Job
+    from highlighter.tagging.batch import Finisher, FleetSettings
 
 
 def start_decoding(path: Path, video: VideoSettings, tag: TagSettings) -> dict[int | None, FrameSampler] | None:
@@ -41,7 +41,7 @@ def run_local(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> N
     """Tag ``jobs`` in this process with one model, reporting each result or failure to ``finisher``."""
     ahead = start_decoding(jobs[0].path, settings.video, settings.tag) if jobs else None
     try:
-        from highlighter.tagging import Tagger
+        from highlighter.tagging.tagger import Tagger
 
         tagger = Tagger.from_settings(settings.video, settings.smoother, settings.tag, settings.progress)
     except BaseException:

@@ -10,13 +10,13 @@ from typing import Callable
 
 from rich.progress import Progress
 
-from highlighter.curves import expand_inputs
+from highlighter.tagging.assemble import expand_inputs
 from highlighter.errors import failure_message
-from highlighter.events import TagResult
-from highlighter.fleet.jobs import Job, plan_jobs
-from highlighter.fleet.manifest import Manifest
-from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
-from highlighter.weights import read_spec, resolve_checkpoint
+from highlighter.outputs.events import TagResult
+from highlighter.tagging.jobs import Job, plan_jobs
+from highlighter.tagging.manifest import Manifest
+from highlighter.config.settings import SmootherSettings, TagSettings, VideoSettings
+from highlighter.model.checkpoint import read_spec, resolve_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,9 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
     pending = [job for job in pending if _openable(job, finisher)]
     if pending:
         if settings.tag.engine == "ray":
-            from highlighter.fleet.ray_engine import run_ray as engine
+            from highlighter.tagging.engines.ray_engine import run_ray as engine
         else:
-            from highlighter.fleet.local import run_local as engine
+            from highlighter.tagging.engines.local import run_local as engine
         engine(pending, settings, finisher)
     return run
 

@@ -28,16 +28,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from highlighter.audio.fusion import Fusion, load_fusion
-from highlighter.curves import ScoreCurves, expand_inputs, fuse_curves, read_cues, tag_result
+from highlighter.tagging.assemble import ScoreCurves, expand_inputs, fuse_curves, read_cues, tag_result
 from highlighter.errors import HighlighterError
-from highlighter.events import VideoSpan
-from highlighter.fleet.ray_decode import decode_video
-from highlighter.settings import TagSettings
-from highlighter.weights import checkpoint_info, is_hub_name, read_spec, resolve_checkpoint
+from highlighter.outputs.events import VideoSpan
+from highlighter.tagging.engines.ray_decode import decode_video
+from highlighter.config.settings import TagSettings
+from highlighter.model.checkpoint import checkpoint_info, is_hub_name, read_spec, resolve_checkpoint
 
 if TYPE_CHECKING:
-    from highlighter.fleet.jobs import Job
-    from highlighter.fleet.run import Finisher, FleetSettings
+    from highlighter.tagging.jobs import Job
+    from highlighter.tagging.batch import Finisher, FleetSettings
 
 RAY_MISSING = "--engine ray needs Ray: pip install 'highlighter[ray]' (or pip install 'ray[data]>=2.40')"
 #: frame batches a decoding task holds at most (the sampler's read-ahead and the stream's buffer)
@@ -60,9 +60,9 @@ class ScoreBatches:
     def __init__(self, settings: TagSettings, threads: int | None) -> None:
         import torch
 
-        from highlighter.device import resolve_device
-        from highlighter.score import FrameScorer
-        from highlighter.tagging import load_model, model_dtype
+        from highlighter.model.device import resolve_device
+        from highlighter.model.inference import FrameScorer
+        from highlighter.tagging.tagger import load_model, model_dtype
 
         classifier, _ = load_model(settings, model_dtype(settings))
         self.size = classifier.spec.image_size
@@ -154,7 +154,7 @@ def model_summary(tag: TagSettings) -> tuple[int, list[str], dict]:
     the checkpoint's metadata, without PyTorch (the scoring actors load the model itself). A zero-shot model
     is built here once, as only open_clip knows its size."""
     if tag.zero_shot:
-        from highlighter.tagging import load_model
+        from highlighter.tagging.tagger import load_model
 
         classifier, model_info = load_model(tag)
         return classifier.spec.image_size, list(classifier.spec.classes), model_info

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from highlighter.errors import ConfigError, HighlighterError
 from highlighter.labels import BACKGROUND
 from highlighter.limits import MAX_MEDIA_S
-from highlighter.schema import Between, FileRecord, Matches, OneLine, Size, build
+from highlighter.config.schema import Between, FileRecord, Matches, OneLine, Size, build
 from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormatError, parse_predictions, read_json
 
 if TYPE_CHECKING:  # score curves come with PyTorch's scorer; this module stays light
     import pandas as pd
 
-    from highlighter.curves import ScoreCurves
+    from highlighter.tagging.assemble import ScoreCurves
 
 #: columns of every events table (the JSON's events, the CSV, ``TagResult.to_frame()``)
 EVENT_COLUMNS = ["label", "time_s", "timecode", "start_s", "end_s", "confidence", "half"]
@@ -105,7 +105,7 @@ class TagResult:
 
     def save(self, path: str | Path, format: str = "json") -> Path:
         """Write the events file (``json``, ``csv`` or ``soccernet``), atomically."""
-        from highlighter.export import write_events
+        from highlighter.outputs.writers import write_events
 
         return write_events(self, Path(path), format)
 

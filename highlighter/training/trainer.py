@@ -23,14 +23,14 @@ from torch import nn
 
 from highlighter.atomic import atomic_write
 from highlighter.data.dataset import FrameDataset
-from highlighter.device import autocast, cuda_autocast_dtype, resolve_device
+from highlighter.model.device import autocast, cuda_autocast_dtype, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.evaluation.frames import evaluate_classifier
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.labels import BACKGROUND, load_label_map
-from highlighter.model import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
+from highlighter.model.classifier import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
 from highlighter.progress import Tracker
-from highlighter.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings, shipped_settings
+from highlighter.config.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings, shipped_settings
 from highlighter.training.datasets import (
     TrainingData,
     build_datasets,
@@ -39,7 +39,7 @@ from highlighter.training.datasets import (
     make_loader,
     start_epoch,
 )
-from highlighter.training.selection import BestEpoch, choose_wise_alpha, wise_interpolate
+from highlighter.training.wise import BestEpoch, choose_wise_alpha, wise_interpolate
 
 log = logging.getLogger(__name__)
 
@@ -396,7 +396,7 @@ class Trainer:
         """The audio fusion over the final weights (rank 0, with ``fusion`` set), or None."""
         if not (self.config.fusion and self.rank.leads):
             return None
-        from highlighter.audio.training import fit_on_games
+        from highlighter.training.fusion import fit_on_games
 
         splits = {split: summary["game_list"] for split, summary in self.data_summary.items()}
         return fit_on_games(self.classifier, splits, self.label_map, self.config, self.video, self.audio,

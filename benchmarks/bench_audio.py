@@ -89,7 +89,7 @@ def ablation(games: int, minutes: float, epochs: int, seed: int) -> dict:
     from highlighter.config.settings import SynthSettings
     from highlighter.soccernet.files import LABELS_FILE, read_labels, soccernet_spots
     from highlighter.synth.game import synthesize
-    from highlighter.tagging.assemble import expand_inputs
+    from highlighter.inputs import expand_inputs
 
     root = CACHE / f"audio-games-{games}x{minutes:g}min-seed{seed}"
     if not root.exists():

@@ -27,7 +27,7 @@ from highlighter.config.settings import Settings, load_settings
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from highlighter.outputs.events import TagResult
+    from highlighter.outputs.result import TagResult
     from highlighter.model.classifier import HighlightClassifier
     from highlighter.tagging.tagger import Tagger
     from highlighter.training.trainer import Trainer
@@ -38,8 +38,8 @@ def configured(sections: Iterable[str], config: str | Path | None = None, overri
                none_means_unset: bool = True) -> dict[str, Any]:
     """The named sections of the settings (shipped, ``config`` over them), with ``overrides`` applied to
     the section that has each key (the last named one where several do). A None in ``overrides`` means
-    "not given" (keyword arguments of the API), unless ``none_means_unset`` is False (the command line,
-    whose every option value is already the effective one)."""
+    "not given" (keyword arguments of the API), unless ``none_means_unset`` is False (the command line, where
+    ``none`` given as a value means no value)."""
     settings: Settings = load_settings(config)
     chosen = {name: getattr(settings, name) for name in sections}
     changes: dict[str, dict[str, Any]] = {name: {} for name in chosen}
@@ -75,13 +75,13 @@ def load_model(weights: str | Path | None = None, *, config: str | Path | None =
     return load(settings, model_dtype(settings))[0]
 
 
-def tagger(config: str | Path | None = None, progress: Progress | None = None, settings: dict[str, Any] | None = None,
-           none_means_unset: bool = True) -> Tagger:
+def tagger(config: str | Path | None = None, progress: Progress | None = None,
+           settings: dict[str, Any] | None = None) -> Tagger:
     """A tagger with its model loaded, from the ``video``, ``smoother`` and ``tag`` settings (``settings``
     over them, see :func:`configured`)."""
     from highlighter.tagging.tagger import Tagger
 
-    sections = configured(("video", "smoother", "tag"), config, settings, none_means_unset)
+    sections = configured(("video", "smoother", "tag"), config, settings)
     return Tagger.from_settings(sections["video"], sections["smoother"], sections["tag"], progress)
 
 
@@ -89,7 +89,7 @@ def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, 
         progress: Progress | None = None, **settings: Any) -> TagResult:
     """The events of a video, or of a SoccerNet game folder's two halves: ``.events``, ``.to_frame()``,
     ``.scores``, ``.save(path, format=...)``. Exactly what `highlight tag` computes with the same settings."""
-    from highlighter.tagging.assemble import expand_inputs
+    from highlighter.inputs import expand_inputs
     from highlighter.tagging.tagger import Tagger
 
     sections = configured(("video", "smoother", "tag"), config, {"weights": weights, **settings})
@@ -98,14 +98,13 @@ def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, 
 
 
 def trainer(data: list[str | Path], config: str | Path | None = None, progress: Progress | None = None,
-            on_epoch: Callable | None = None, settings: dict[str, Any] | None = None,
-            none_means_unset: bool = True) -> Trainer:
+            on_epoch: Callable | None = None, settings: dict[str, Any] | None = None) -> Trainer:
     """A training run over the games under ``data`` from the ``train``, ``video``, ``audio`` and
     ``smoother`` settings (``settings`` over them, see :func:`configured`)."""
     from highlighter.training.trainer import Trainer
 
     sections = configured(("video", "train", "audio", "smoother"), config,
-                          {**(settings or {}), "data": [str(d) for d in data]}, none_means_unset)
+                          {**(settings or {}), "data": [str(d) for d in data]})
     return Trainer(sections["train"], sections["video"], progress, on_epoch, sections["audio"], sections["smoother"])
 
 

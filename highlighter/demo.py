@@ -16,12 +16,12 @@ from rich.progress import Progress
 
 from highlighter.api import tagger, trainer
 from highlighter.evaluation.spotting import Evaluation, evaluate_paths
-from highlighter.outputs.events import TagResult
+from highlighter.outputs.result import TagResult
 from highlighter.labels import load_label_map
 from highlighter.config.settings import DemoSettings, SynthSettings
 from highlighter.soccernet.files import LABELS_FILE, PREDICTIONS_FILE
 from highlighter.synth.game import synthesize
-from highlighter.tagging.assemble import expand_inputs
+from highlighter.inputs import expand_inputs
 from highlighter.tagging.tagger import Tagger
 from highlighter.training.trainer import TrainResult
 

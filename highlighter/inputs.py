@@ -1,6 +1,8 @@
-"""Find the video an events file was made from (a file, or a SoccerNet game folder's halves) and check it
-is the same video: its duration must match the one the events file recorded, or, where the events file says a
-video was decoded only in part, it must hold the span that was decoded (the events cover that span)."""
+"""What the user hands over as inputs, found and checked before anything heavy loads: the arguments of
+`highlight tag` (videos, SoccerNet game folders, glob patterns, list files) with each input's videos, and the
+video an events file was made from (a file, or a game folder's halves), checked to be the same video: its
+duration must match the one the events file recorded, or, where the events file says a video was decoded only in
+part, it must hold the span that was decoded (the events cover that span)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,62 @@ from pathlib import Path
 
 from highlighter.errors import HighlighterError
 from highlighter.outputs.events import EventsDocument
+from highlighter.soccernet.games import half_videos
 from highlighter.video import VideoInfo, probe
+from highlighter.video.probe import open_container
+
+GLOB_CHARACTERS = "*?["
 
 #: a video whose duration differs from the recorded one by more than this is another video
 DURATION_TOLERANCE_S = 0.5
+
+
+def collect_inputs(arguments: list[str | Path], list_file: Path | None = None) -> list[Path]:
+    """The inputs: each argument as a path, or, where it does not exist and holds ``*``, ``?`` or ``[``, the
+    paths its glob pattern matches (sorted; ``**`` descends into folders, as Bash's globstar does: never into
+    a symbolic link to a folder, so a link loop cannot make the walk endless); then the lines of ``list_file``
+    (one path a line; blank lines and lines starting with ``#`` skipped). A pattern that matches nothing is an
+    error."""
+    from wcmatch import glob
+
+    paths: list[Path] = []
+    for argument in arguments:
+        text = str(argument)
+        if not Path(text).exists() and any(c in text for c in GLOB_CHARACTERS):
+            matches = sorted(glob.glob(text, flags=glob.GLOBSTAR))
+            if not matches:
+                raise HighlighterError(f"{text}: no file or folder matches this pattern")
+            paths.extend(map(Path, matches))
+        else:
+            paths.append(Path(text))
+    if list_file is not None:
+        try:
+            lines = Path(list_file).read_text().splitlines()
+        except OSError as exc:
+            raise HighlighterError(f"{list_file}: cannot read the list of inputs ({exc.strerror})") from None
+        paths.extend(Path(line.strip()) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    if not paths:
+        raise HighlighterError("no inputs: give videos, game folders, glob patterns or --inputs FILE")
+    return paths
+
+
+def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]]:
+    """Each input with its videos: a file is one video (half None); a SoccerNet game folder gives its
+    halves (1 and 2). Each video is opened (its header read, nothing decoded): a missing, unreadable or
+    non-video input is a one-line error here, before anything heavy loads."""
+    expanded = []
+    for path in paths:
+        if path.is_dir():
+            halves = half_videos(path)
+            if not halves:
+                raise HighlighterError(f"{path}: a folder, but no SoccerNet half videos (1_*.mkv, 2_*.mkv) in it")
+            expanded.append((path, dict(halves)))
+        else:
+            expanded.append((path, {None: path}))
+    for video in (video for _, videos in expanded for video in videos.values()):
+        open_container(video).close()
+    return expanded
+
 
 
 class VideoNotFoundError(HighlighterError):
@@ -103,8 +157,6 @@ def locate_videos(document: EventsDocument, override: str | Path | None = None) 
                                  if override is None else f"{where}: no such video file or game folder")
     source = Path(os.path.abspath(found))
     if source.is_dir():
-        from highlighter.soccernet.games import half_videos
-
         halves = tuple(HalfVideo(half, path, probe(path)) for half, path in sorted(half_videos(source).items()))
         if not halves:
             raise VideoNotFoundError(f"{source}: a folder without SoccerNet half videos (1_*.mkv, 2_*.mkv)")

@@ -162,7 +162,8 @@ def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, syn
     from highlighter.audio.fusion import FORMAT, load_fusion
     from highlighter.errors import HighlighterError
     from highlighter.outputs.events import events_document
-    from highlighter.outputs.writers import write_plot, write_scores
+    from highlighter.outputs.plot import write_plot
+    from highlighter.outputs.scores import write_scores
     from highlighter.model.classifier import read_spec
     from highlighter.review.curves import read_scores
 

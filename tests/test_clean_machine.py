@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from highlighter.soccernet.files import Spot
-from highlighter.soccernet.trees import load_truth
+from highlighter.evaluation.trees import load_truth
 from highlighter.labels import load_label_map
 from tests.conftest import SHARED_DATA, needs_shared
 

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from cli import highlight
 from highlighter.config.settings import shipped_settings
-from highlighter.cut.selection import NothingSelectedError, SelectionSettings, Window, merge_windows, select_windows
+from highlighter.cut.selection import NothingSelectedError, SelectionSettings, merge_windows, select_windows
+from highlighter.cut.windows import Window
 from highlighter.outputs.events import Event
 from tests.conftest import write_events_file, SHARED_DATA, sample
 

@@ -14,7 +14,7 @@ from cli import highlight
 from highlighter.evaluation.spotting import average_map, evaluate_paths
 from highlighter.labels import load_label_map
 from highlighter.soccernet.files import SoccerNetFormatError, Spot, predictions_json
-from highlighter.soccernet.trees import load_truth
+from highlighter.evaluation.trees import load_truth
 from tests.conftest import SHARED_DATA, needs_shared
 from tests.official import official_score
 

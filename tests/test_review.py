@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from cli import highlight
 from highlighter.outputs.events import load_events_document
 from highlighter.review import report_path
-from highlighter.review.page import precise_clock
+from highlighter.outputs.clock import precise_clock
 from highlighter.video.testpattern import read_pattern_number
 from tests.chromium import chromium_binary, file_url
 from tests.conftest import write_events_file, SHARED_DATA

@@ -16,7 +16,7 @@ from highlighter.evaluation.spotting import average_map
 from highlighter.outputs.events import EVENT_COLUMNS, load_events_document
 from highlighter.labels import load_label_map
 from highlighter.soccernet.files import read_labels, read_predictions
-from highlighter.soccernet.trees import load_predictions
+from highlighter.evaluation.trees import load_predictions
 from tests.conftest import SHARED_DATA, decoder_processes, needs_shared
 
 

@@ -22,10 +22,11 @@ from click.testing import CliRunner
 from safetensors.torch import load_file, save_file
 
 from cli import highlight
-from highlighter.cut.selection import SelectionSettings, Window, select_windows
+from highlighter.cut.selection import SelectionSettings, select_windows
+from highlighter.cut.windows import Window
 from highlighter.errors import HighlighterError
 from highlighter.outputs.events import Event, load_events_document
-from highlighter.tagging.jobs import collect_inputs
+from highlighter.inputs import collect_inputs
 from highlighter.model.classifier import create_classifier, load_checkpoint, save_checkpoint
 from highlighter.model.checkpoint import META_FILE, WEIGHTS_FILE, CheckpointError, checkpoint_image_size
 from tests.conftest import write_events_file

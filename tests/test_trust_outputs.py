@@ -21,7 +21,8 @@ from highlighter.cut.reel import ReelSettings
 from highlighter.cut.run import CutPlan, output_format, write_cut
 from highlighter.cut.selection import SelectionSettings, select_windows
 from highlighter.errors import HighlighterError
-from highlighter.outputs.events import Event, EventsDocument, TagResult
+from highlighter.outputs.events import Event, EventsDocument
+from highlighter.outputs.result import TagResult
 from highlighter.inputs import locate_videos
 
 SHORT = dict(seconds=4, fps=25.0, width=64, height=48)
@@ -282,7 +283,7 @@ def test_finding_10_the_reviewers_table_shows_labels_and_names_literally():
     neither restyled, nor hidden, nor turned into a link."""
     from rich.console import Console
 
-    from highlighter.outputs.tables import events_table
+    from highlighter.cli.tables import events_table
 
     labels = ["[link=https://evil.example]goal[/link]", "card[/]", "[bold red]substitution"]
     events = [Event(label, 10.0 * n, 10.0 * n, 10.0 * n + 1, 0.5) for n, label in enumerate(labels)]

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from highlighter.cut.selection import Window
+from highlighter.cut.windows import Window
 from highlighter.cut.timelines import event_title
 from highlighter.video.encode import ffmpeg_binary
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from highlighter.cut.captions import caption_text, make_caption
-from highlighter.cut.selection import Window
+from highlighter.cut.windows import Window
 from highlighter.progress import Tracker
 from highlighter.errors import HighlighterError
 from highlighter.inputs import MatchVideos

@@ -11,7 +11,8 @@ from rich.progress import Progress
 
 from highlighter.cut.formats import CUT_FORMATS
 from highlighter.cut.reel import ReelSettings, concat_list, run_ffmpeg, write_reel
-from highlighter.cut.selection import SelectionSettings, Window, select_windows, selected_events
+from highlighter.cut.selection import SelectionSettings, select_windows, selected_events
+from highlighter.cut.windows import Window
 from highlighter.cut.timelines import (
     TimelineError,
     edl,

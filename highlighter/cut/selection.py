@@ -3,17 +3,12 @@ class, overlapping windows merged, trimmed to a length budget by confidence, the
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from highlighter.cut.coverage import Coverage
+from highlighter.cut.windows import Coverage, Window
 from highlighter.errors import HighlighterError
 from highlighter.config.settings import CutSettings
 from highlighter.outputs.events import Event
-
-
-#: times this close to a frame boundary count as on it (float noise in seconds * fps)
-FRAME_EPSILON = 1e-6
 
 
 class NothingSelectedError(HighlighterError):
@@ -53,27 +48,6 @@ class SelectionSettings:
             raise HighlighterError(f"--max-duration must be positive, got {limit}")
         confidence = float(cut.min_confidence if min_confidence is None else min_confidence)
         return cls(chosen, confidence, before_s, after_s, None if limit is None else float(limit))
-
-
-@dataclass(frozen=True)
-class Window:
-    """A stretch of one video (half None for a single video) kept whole, with the events it holds."""
-
-    half: int | None
-    start_s: float
-    end_s: float
-    events: tuple[Event, ...]
-
-    @property
-    def duration_s(self) -> float:
-        """Length in seconds."""
-        return self.end_s - self.start_s
-
-    def frames(self, fps: float) -> tuple[int, int]:
-        """First and one-past-last frame numbers at ``fps``: from the frame on screen at the start to the
-        frame on screen just before the end (so a cut never loses a partly covered frame)."""
-        first = math.floor(self.start_s * fps + FRAME_EPSILON)
-        return first, max(math.ceil(self.end_s * fps - FRAME_EPSILON), first + 1)
 
 
 def _half_order(half: int | None) -> int:

@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from highlighter.cut.selection import SelectionSettings, Window, padded_window
+from highlighter.cut.selection import SelectionSettings, padded_window
+from highlighter.cut.windows import Window
 from highlighter.errors import HighlighterError
-from highlighter.outputs.events import Event, match_clock
+from highlighter.outputs.events import Event
+from highlighter.outputs.clock import match_clock, youtube_time
 from highlighter.inputs import MatchVideos
 from highlighter.safe_text import one_line
 
@@ -53,7 +55,7 @@ def event_name(event: Event) -> str:
 
 def event_title(event: Event) -> str:
     """``Goal 1H 12:34``: the event's name and match clock."""
-    return f"{event_name(event)} {match_clock(event)}"
+    return f"{event_name(event)} {match_clock(event.time_s, event.half)}"
 
 
 def reel_offsets(windows: list[Window]) -> list[float]:
@@ -109,13 +111,6 @@ def subtitles(spans: list[Span]) -> str:
                           content=f"{span.title}\nconfidence {span.event.confidence:.2f}")
              for number, span in enumerate(spans, 1)]
     return srt.compose(items, reindex=False)
-
-
-def youtube_time(seconds: float) -> str:
-    """``M:SS`` or ``H:MM:SS``, as YouTube writes chapter times."""
-    whole = int(math.floor(seconds + 1e-6))
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def youtube_chapters(spans: list[Span], duration_s: float, marks: list[tuple[float, str]] = ()) -> tuple[str, list[str]]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from highlighter.labels import LabelMap
 from highlighter.soccernet.files import Spot
-from highlighter.soccernet.trees import load_predictions, load_truth, pair_games
+from highlighter.evaluation.trees import load_predictions, load_truth, pair_games
 
 BINS_PER_SECOND = 2
 BINS_PER_HALF = 120 * 60 * BINS_PER_SECOND

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable
 
-from highlighter import __version__
+from highlighter.version import __version__
 from highlighter.errors import ConfigError, HighlighterError
 from highlighter.jsonfile import read_json
 from highlighter.limits import (

@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from highlighter import __version__
+from highlighter.version import __version__
 from highlighter.atomic import name_output, usual_mode
 from highlighter.config.files import config_dir, read_yaml
 from highlighter.errors import HighlighterError

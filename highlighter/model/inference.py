@@ -19,7 +19,7 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
-from highlighter.tagging.assemble import ScoreCurves
+from highlighter.outputs.scores import ScoreCurves
 from highlighter.model.device import inference_dtype
 from highlighter.model.classifier import HighlightClassifier
 from highlighter.video import FrameSampler, decode_together

@@ -1,31 +1,26 @@
-"""Events: what `highlight tag` finds, and the events file it writes.
-
-This module owns the ``Event`` record, the result of tagging one input (``TagResult``: events, score
-curves, and the Python API's ``to_frame``/``scores``/``save``), timecodes and clocks, the events JSON
-document, and the one validating reader of events files (JSON, CSV, SoccerNet results_spotting.json)
-that evaluation, the review page and the cutter all use.
-"""
+"""Events: what `highlight tag` finds, and the one validating reader of events files (JSON, CSV, SoccerNet
+results_spotting.json) that evaluation, the review page and the cutter all use. The events JSON itself is
+written from a ``highlighter.outputs.result.TagResult``."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from highlighter.errors import ConfigError, HighlighterError
 from highlighter.labels import BACKGROUND
 from highlighter.limits import MAX_MEDIA_S
+from highlighter.outputs.clock import timecode
 from highlighter.config.schema import Between, FileRecord, Matches, OneLine, Size, build
 from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormatError, parse_predictions, read_json
 
-if TYPE_CHECKING:  # score curves come with PyTorch's scorer; this module stays light
-    import pandas as pd
-
-    from highlighter.tagging.assemble import ScoreCurves
-
 #: columns of every events table (the JSON's events, the CSV, ``TagResult.to_frame()``)
 EVENT_COLUMNS = ["label", "time_s", "timecode", "start_s", "end_s", "confidence", "half"]
+
+#: the events file of each format of `highlight tag` beside its input's name (SoccerNet's has a name of its own)
+EVENTS_SUFFIXES = {"json": ".events.json", "csv": ".events.csv"}
 
 
 @dataclass(frozen=True)
@@ -52,68 +47,9 @@ class VideoSpan:
     stream: int | None = None  # index of the video stream read (as ffprobe numbers the streams)
 
     def to_dict(self) -> dict:
-        """The JSON record of a partial decode (see :func:`events_document`)."""
+        """The JSON record of a partial decode (see ``TagResult.document``)."""
         return {"half": self.half, "decoded_s": round(self.decoded_s, 3), "declared_s": round(self.declared_s, 3),
                 "reason": self.partial}
-
-
-@dataclass
-class TagResult:
-    """Everything `highlight tag` learned about one input (a video, or a SoccerNet game's two halves)."""
-
-    source: str
-    duration_s: float
-    fps: float
-    model: dict
-    classes: list[str]
-    events: list[Event]
-    curves: list[tuple[int | None, ScoreCurves]]  # (half, curves)
-    wall_s: float = 0.0
-    discontinuities: list[dict] = field(default_factory=list)  # timestamp jumps: half, position_s, jump_s
-    spans: list[VideoSpan] = field(default_factory=list)  # per video: its stream and what was decoded of it
-
-    @property
-    def partial(self) -> list[VideoSpan]:
-        """The videos decoded only in part (the events cover what was decoded of them)."""
-        return [span for span in self.spans if span.partial]
-
-    @property
-    def frames(self) -> int:
-        """Frames scored."""
-        return sum(len(c.times) for _, c in self.curves)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The events as a pandas DataFrame (the CSV's columns)."""
-        import pandas as pd
-
-        return pd.DataFrame(event_rows(self.events), columns=EVENT_COLUMNS)
-
-    @property
-    def scores(self) -> pd.DataFrame:
-        """Per-sample class probabilities: columns ``half`` (0 for a single video), ``time_s``, then one
-        per class, and ``loudness_db`` where the match audio was measured."""
-        import numpy as np
-        import pandas as pd
-
-        table = pd.DataFrame(np.concatenate([c.probabilities for _, c in self.curves]), columns=self.classes)
-        table.insert(0, "time_s", np.round(np.concatenate([c.times for _, c in self.curves]), 3))
-        table.insert(0, "half", np.concatenate([np.full(len(c.times), h or 0) for h, c in self.curves]))
-        if any(c.loudness is not None for _, c in self.curves):  # where the audio was measured
-            table["loudness_db"] = np.concatenate([np.full(len(c.times), np.nan) if c.loudness is None else c.loudness
-                                                   for _, c in self.curves])
-        return table
-
-    def save(self, path: str | Path, format: str = "json") -> Path:
-        """Write the events file (``json``, ``csv`` or ``soccernet``), atomically."""
-        from highlighter.outputs.writers import write_events
-
-        return write_events(self, Path(path), format)
-
-
-def timecode(seconds: float) -> str:
-    """``HH:MM:SS.s``."""
-    tenths = int(round(seconds * 10))
-    return f"{tenths // 36000:02d}:{tenths // 600 % 60:02d}:{tenths // 10 % 60:02d}.{tenths % 10}"
 
 
 def event_rows(events: list[Event]) -> list[dict]:
@@ -121,22 +57,6 @@ def event_rows(events: list[Event]) -> list[dict]:
     return [{"label": e.label, "time_s": round(e.time_s, 3), "timecode": timecode(e.time_s),
              "start_s": round(e.start_s, 3), "end_s": round(e.end_s, 3), "confidence": round(e.confidence, 4),
              "half": e.half} for e in events]
-
-
-def events_document(result: TagResult) -> dict:
-    """The events JSON: video, the video stream each video was read from (its index, as ffprobe numbers the
-    streams), duration (the timeline the events are on: what was decoded), the duration the containers
-    declare, fps, model, classes, events, where the video's timestamps jump the jumps its timeline was
-    continued across (see ``FrameSampler.discontinuities``), where a video was decoded only in part what was
-    decoded of it and why, whether the crowd cue was fused with the frame scores, and timing."""
-    streams = {"video_streams": [{"half": s.half, "index": s.stream} for s in result.spans]} if result.spans else {}
-    declared = {"declared_duration_s": round(sum(s.declared_s for s in result.spans), 3)} if result.spans else {}
-    jumps = {"discontinuities": result.discontinuities} if result.discontinuities else {}
-    partial = {"partial": [span.to_dict() for span in result.partial]} if result.partial else {}
-    return {"video": result.source, **streams, "duration_s": round(result.duration_s, 3), **declared, "fps": result.fps,
-            "model": result.model, "classes": result.classes, "events": event_rows(result.events), **jumps,
-            **partial, "audio": {"used": bool(result.curves) and all(c.fused for _, c in result.curves)},
-            "timing": {"wall_s": round(result.wall_s, 3), "frames": result.frames}}
 
 
 @dataclass
@@ -172,9 +92,14 @@ def load_events_document(path: str | Path) -> EventsDocument:
     if path.suffix.lower() == ".csv":
         return _from_csv(path)
     data = read_json(path)
-    if isinstance(data, dict) and "predictions" in data and "events" not in data:
+    if is_soccernet_predictions(data):
         return _from_soccernet(data, str(path))
     return document_from_dict(data, str(path))
+
+
+def is_soccernet_predictions(data: Any) -> bool:
+    """Whether a JSON document is SoccerNet's results_spotting.json rather than `highlight tag`'s events JSON."""
+    return isinstance(data, dict) and "predictions" in data and "events" not in data
 
 
 Seconds = Annotated[float, Between(0, MAX_MEDIA_S)]
@@ -222,7 +147,7 @@ class PartialRecord(FileRecord):
 
 @dataclass(frozen=True)
 class EventsFileRecord(FileRecord):
-    """The schema of the events JSON (see ``events_document``), checked whole where it is read; keys it does
+    """The schema of the events JSON (see ``TagResult.document``), checked whole where it is read; keys it does
     not name are ignored, so files that newer versions write still read. A new key is a new field here."""
 
     events: list[EventRecord]
@@ -276,15 +201,3 @@ def _from_soccernet(data: dict, where: str) -> EventsDocument:
 
 def _sorted(events: list[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.half or 0, e.time_s))
-
-
-def clock(seconds: float) -> str:
-    """``MM:SS`` (``H:MM:SS`` from an hour on), seconds rounded down: how players and YouTube show time."""
-    whole = max(int(math.floor(seconds + 1e-6)), 0)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
-
-
-def match_clock(event: Event) -> str:
-    """The event's time as a viewer reads it: ``1H 12:34`` in a game folder's half, else ``12:34``."""
-    return f"{event.half}H {clock(event.time_s)}" if event.half else clock(event.time_s)

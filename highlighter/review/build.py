@@ -16,15 +16,16 @@ from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError, VideoError
-from highlighter.review.curves import CurvePanel, read_scores
-from highlighter.outputs.events import EventsDocument
+from highlighter.outputs.events import EVENTS_SUFFIXES, EventsDocument, document_from_dict
+from highlighter.outputs.result import TagResult
+from highlighter.outputs.scores import HalfCurves, read_scores
 from highlighter.review.page import PageContent, render_page
 from highlighter.inputs import MatchVideos, locate_videos
 from highlighter.review.thumbnails import ThumbnailSettings, event_thumbnails
-from highlighter.config.settings import ReportSettings, VideoSettings, shipped_settings
+from highlighter.config.settings import ReportSettings, VideoSettings
 
 #: suffixes of the files `highlight tag` writes; the page replaces them with ``.report.html``
-EVENTS_SUFFIXES = (".events.json", ".events.csv", ".json", ".csv")
+NAME_SUFFIXES = (*EVENTS_SUFFIXES.values(), ".json", ".csv")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ReviewSettings:
 
     @classmethod
     def from_settings(cls, report: ReportSettings, video: VideoSettings) -> "ReviewSettings":
-        """From the ``report`` and ``video`` settings (``shipped_settings()`` for the shipped ones)."""
+        """From the ``report`` and ``video`` settings."""
         return cls(ThumbnailSettings.from_settings(report, video), report.play_lead_s)
 
 
@@ -54,7 +55,7 @@ def report_path(events_path: str | Path) -> Path:
     """``NAME.report.html`` beside the events file ``NAME.events.json`` (or ``NAME.csv``, ...)."""
     events_path = Path(events_path)
     name = events_path.name
-    for suffix in EVENTS_SUFFIXES:
+    for suffix in NAME_SUFFIXES:
         if name.lower().endswith(suffix):
             return events_path.with_name(name[: -len(suffix)] + ".report.html")
     return events_path.with_name(name + ".report.html")
@@ -67,15 +68,14 @@ def video_link(video: Path, page: Path) -> str:
 
 
 def write_report(document: EventsDocument, out: str | Path, *, video: str | Path | None = None,
-                 scores: str | Path | None = None, panels: list[CurvePanel] | None = None,
-                 settings: ReviewSettings | None = None, progress: Progress | None = None) -> ReportResult:
+                 scores: str | Path | None = None, curves: HalfCurves | None = None,
+                 settings: ReviewSettings, progress: Progress | None = None) -> ReportResult:
     """Write the review page of ``document`` to ``out``.
 
     ``video`` replaces the video path the events file recorded; ``scores`` (a `highlight tag --scores`
-    file) or ``panels`` (curves in memory) add the score curves.
+    file) or ``curves`` (in memory) add the score curves.
     """
     out = Path(out)
-    settings = settings or ReviewSettings.from_settings(shipped_settings().report, shipped_settings().video)
     warnings: list[str] = []
     videos: MatchVideos | None = None
     try:
@@ -84,8 +84,8 @@ def write_report(document: EventsDocument, out: str | Path, *, video: str | Path
         warnings.append(f"{exc}: the page has no thumbnails and no player")
     else:
         warnings += [videos.partial_note] if videos.partial_note else []
-    if panels is None and scores is not None:
-        panels = read_scores(scores)
+    if curves is None and scores is not None:
+        curves = read_scores(scores).curves
     thumbnails: list[list] = [[] for _ in document.events]
     if videos is not None:
         try:
@@ -93,7 +93,7 @@ def write_report(document: EventsDocument, out: str | Path, *, video: str | Path
         except VideoError as exc:
             warnings.append(f"thumbnails could not be decoded: {exc}")
     links = {} if videos is None else {v.half: video_link(v.path, out) for v in videos.halves}
-    content = PageContent(document, videos, links, thumbnails, panels or [], warnings,
+    content = PageContent(document, videos, links, thumbnails, curves or [], warnings,
                           datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), settings.play_lead_s)
     page = render_page(content)
     try:
@@ -104,16 +104,12 @@ def write_report(document: EventsDocument, out: str | Path, *, video: str | Path
     return ReportResult(out, warnings, len(document.events), sum(len(s) for s in thumbnails))
 
 
-def report_for_result(result, events_path: str | Path, settings: ReviewSettings | None = None,
+def report_for_result(result: TagResult, events_path: str | Path, settings: ReviewSettings,
                       progress: Progress | None = None) -> ReportResult:
     """The review page of a `highlight tag` run (a ``TagResult``), beside its events file, with the run's
     score curves; the video path is made absolute so the page links it wherever it was tagged from."""
-    from highlighter.outputs.events import events_document
-    from highlighter.review.curves import panels_from_tag
-    from highlighter.outputs.events import document_from_dict
-
-    data = events_document(result)
+    data = result.document()
     data["video"] = os.path.abspath(data["video"])
     document = document_from_dict(data, str(events_path))
-    return write_report(document, report_path(events_path), panels=panels_from_tag(result.curves),
+    return write_report(document, report_path(events_path), curves=result.curves,
                         settings=settings, progress=progress)

@@ -1,65 +1,16 @@
-"""Score curves for the review page: read from `highlight tag --scores` files or taken from a tag run in
-memory, and drawn as inline SVG with the events marked (without curves, the events alone)."""
+"""Score curves for the review page, drawn as inline SVG with the events marked (without curves, the events
+alone). The curves come from a scores file (``highlighter.outputs.scores.read_scores``) or a tag run."""
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from highlighter.errors import HighlighterError
-from highlighter.outputs.events import clock, match_clock
+from highlighter.outputs.clock import clock, match_clock
 from highlighter.outputs.events import Event
 from highlighter.labels import BACKGROUND, class_colour
-
-@dataclass
-class CurvePanel:
-    """The class probabilities of one video (half None for a single video, else 1 or 2)."""
-
-    half: int | None
-    times: np.ndarray
-    probabilities: np.ndarray  # (N, C)
-    classes: list[str]
-    loudness: np.ndarray | None = None  # (N,) dB of the match audio, where it was measured
-
-
-def read_scores(path: str | Path) -> list[CurvePanel]:
-    """The curves of `highlight tag --scores`: ``.npz`` (times, probabilities, half, classes) or CSV
-    (half, time_s, one column per class, and loudness_db where the audio was measured)."""
-    path = Path(path)
-    if not path.is_file():
-        raise HighlighterError(f"{path}: no such scores file")
-    try:
-        if path.suffix == ".npz":
-            with np.load(path) as data:
-                times, probabilities = data["times"], data["probabilities"]
-                halves, classes = data["half"], [str(c) for c in data["classes"]]
-                loudness = data["loudness_db"] if "loudness_db" in data else None
-        else:
-            import pandas as pd
-
-            table = pd.read_csv(path)
-            classes = [c for c in table.columns if c not in ("half", "time_s", "loudness_db")]
-            times, probabilities = table["time_s"].to_numpy(float), table[classes].to_numpy(float)
-            halves = table["half"].to_numpy(int)
-            loudness = table["loudness_db"].to_numpy(float) if "loudness_db" in table else None
-    except (KeyError, ValueError, OSError) as exc:
-        raise HighlighterError(f"{path}: not a scores file of `highlight tag --scores` ({exc})") from None
-    return [CurvePanel(int(h) or None, times[halves == h], probabilities[halves == h], classes,
-                       _measured(None if loudness is None else loudness[halves == h])) for h in np.unique(halves)]
-
-
-def _measured(loudness: np.ndarray | None) -> np.ndarray | None:
-    """``loudness`` where any of it was measured (a half without audio is all NaN in a scores file)."""
-    return loudness if loudness is not None and np.isfinite(loudness).any() else None
-
-
-def panels_from_tag(curves: list) -> list[CurvePanel]:
-    """Panels from a tag run's in-memory ``(half, ScoreCurves)`` pairs."""
-    return [CurvePanel(half, c.times, c.probabilities, list(c.classes), c.loudness) for half, c in curves]
-
+from highlighter.outputs.scores import ScoreCurves
 
 def _decimate(times: np.ndarray, values: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
     """At most ``2 * columns`` points, keeping each bucket's minimum and maximum (peaks survive)."""
@@ -74,7 +25,7 @@ def _decimate(times: np.ndarray, values: np.ndarray, columns: int) -> tuple[np.n
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 1000, 170, 38, 12, 14, 24
 
 
-def _loudness_line(panel: CurvePanel, x, top: float, height: float) -> str:
+def _loudness_line(panel: ScoreCurves, x, top: float, height: float) -> str:
     """The crowd's loudness as a grey line behind the curves, its quietest to loudest second spanning the
     chart's height, with its range in dB at the right."""
     finite = np.isfinite(panel.loudness)
@@ -89,7 +40,7 @@ def _loudness_line(panel: CurvePanel, x, top: float, height: float) -> str:
 
 
 def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], classes: list[str],
-              panel: CurvePanel | None) -> str:
+              panel: ScoreCurves | None) -> str:
     """One inline SVG chart: probability (0-1) over the video's minutes, the crowd's loudness and the
     curves if known, events as markers at their confidence that link to their table rows (``#ev-N``)."""
     span = max(duration_s, 1.0)
@@ -123,7 +74,7 @@ def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], cl
                          f'points="{points}"/>')
     for number, event in events:
         colour = class_colour(event.label, classes)
-        tip = f"{event.label} {match_clock(event)}, confidence {event.confidence:.2f}"
+        tip = f"{event.label} {match_clock(event.time_s, event.half)}, confidence {event.confidence:.2f}"
         parts.append(f'<a href="#ev-{number}" class="marker" data-class="{html.escape(event.label)}">'
                      f'<title>{html.escape(tip)}</title>'
                      f'<line x1="{x(event.time_s):.1f}" x2="{x(event.time_s):.1f}" y1="{y(event.confidence):.1f}" '

@@ -12,10 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 
-from highlighter import __version__
+from highlighter.version import __version__
 from highlighter.labels import class_colour
-from highlighter.review.curves import CurvePanel, svg_panel
-from highlighter.outputs.events import EventsDocument, clock, match_clock
+from highlighter.outputs.scores import HalfCurves
+from highlighter.review.curves import svg_panel
+from highlighter.outputs.events import EventsDocument
+from highlighter.outputs.clock import clock, duration_text, match_clock, precise_clock
 from highlighter.inputs import MatchVideos
 from highlighter.review.thumbnails import Thumbnail
 from highlighter.outputs.events import Event
@@ -31,7 +33,7 @@ class PageContent:
     videos: MatchVideos | None  # None: the video was not found (no thumbnails, no player)
     video_links: dict[int | None, str]  # per half, the video's URL relative to the page (reachable ones only)
     thumbnails: list[list[Thumbnail]]  # per event of document.events
-    panels: list[CurvePanel]  # score curves, if known
+    curves: HalfCurves  # score curves (half, curves), if known
     warnings: list[str] = field(default_factory=list)
     generated: str = ""
     play_lead_s: float = 3.0
@@ -40,18 +42,6 @@ class PageContent:
 def e(value: object) -> str:
     """HTML-escaped text."""
     return html.escape(str(value), quote=True)
-
-
-def precise_clock(seconds: float) -> str:
-    """``MM:SS.s``: a frame's time to a tenth of a second."""
-    tenths = int(round(max(seconds, 0.0) * 10))
-    whole, tenth = divmod(tenths, 10)
-    return f"{clock(whole)}.{tenth}"
-
-
-def duration_text(seconds: float | None) -> str:
-    """``1:32:05`` / ``45:00``, or a dash."""
-    return "–" if seconds is None else clock(seconds)
 
 
 def render_page(content: PageContent) -> str:
@@ -144,7 +134,7 @@ def _cards(content: PageContent) -> str:
 
 def _legend(content: PageContent) -> str:
     document = content.document
-    loudness = any(p.loudness is not None for p in content.panels)
+    loudness = any(c.loudness is not None for _, c in content.curves)
     return '<div class="legend">' + "".join(
         f'<span style="--c:{class_colour(c, document.classes)}">{e(c)}</span>' for c in document.highlight_classes
     ) + "<span style=\"--c:#94a3b8\">events: dots at their confidence</span>" + (
@@ -156,7 +146,7 @@ def _halves(content: PageContent) -> list[int | None]:
     """The chart panels: the videos' halves, else the halves the events and curves name."""
     if content.videos is not None:
         return [v.half for v in content.videos.halves]
-    named = {ev.half for ev in content.document.events} | {p.half for p in content.panels}
+    named = {ev.half for ev in content.document.events} | {half for half, _ in content.curves}
     return sorted(named, key=lambda h: h or 0) or [None]
 
 
@@ -167,7 +157,7 @@ def _curves(content: PageContent) -> str:
     single = len(halves) == 1
     parts = []
     for half in halves:
-        panel = next((p for p in content.panels if p.half == half or single), None)
+        panel = next((c for h, c in content.curves if h == half or single), None)
         events = [(n, ev) for n, ev in numbered if ev.half == half or single]
         if content.videos is not None:
             duration = content.videos.half(half).info.duration_s
@@ -177,7 +167,7 @@ def _curves(content: PageContent) -> str:
             duration = max([ev.time_s for _, ev in events] + [document.duration_s or 0.0 if single else 0.0, 60.0])
         title = f"Half {half}" if half else "Whole video"
         parts.append(f"<h3>{e(title)}</h3>" + svg_panel(title, duration, events, document.classes, panel))
-    if not content.panels:
+    if not content.curves:
         parts.append('<p class="nocurves">The events file holds no score curves: markers show each event at its '
                      "confidence. Pass <code>--scores FILE</code> (from <code>highlight tag --scores</code>) to draw them.</p>")
     return "".join(parts)
@@ -202,11 +192,11 @@ def _row(number: int, event: Event, strip: list[Thumbnail], content: PageContent
     if not figures:
         figures = '<span class="nothumbs">no thumbnails (video not available)</span>'
     link = content.video_links.get(event.half if event.half in content.video_links else None)
-    title = f"{event.label} at {match_clock(event)}"
+    title = f"{event.label} at {match_clock(event.time_s, event.half)}"
     start = max(event.time_s - content.play_lead_s, 0.0)
     play = (f'<a class="play" href="{e(link)}#t={start:.1f}" data-src="{e(link)}" data-t="{start:.2f}" '
             f'data-title="{e(title)}">▶ Play</a>' if link else '<span class="muted">no video</span>')
-    when = (f"<strong>{e(match_clock(event))}</strong><small>{e(precise_clock(event.time_s))}</small>"
+    when = (f"<strong>{e(match_clock(event.time_s, event.half))}</strong><small>{e(precise_clock(event.time_s))}</small>"
             if event.half else f"<strong>{e(precise_clock(event.time_s))}</strong>")
     return (f'<tr id="ev-{number}" data-class="{e(event.label)}" data-confidence="{event.confidence:.4f}" '
             f'data-order="{number}" data-time="{event.time_s:.3f}" data-half="{event.half or ""}" style="--c:{colour}">'

@@ -1,55 +1,23 @@
-"""Score curves and what every engine does with them: each video's per-sample class probabilities, fused
-with the crowd cue where the checkpoint has a fusion, smoothed into the result of one input. Without
-PyTorch, so the Ray engine's driver (which only gathers curves and writes results) never loads it."""
+"""What every engine does with the score curves of an input's videos: fuse them with the crowd cue where the
+checkpoint has a fusion, and smooth them into the input's result. Without PyTorch, so the Ray engine's driver
+(which only gathers curves and writes results) never loads it."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from highlighter.audio.features import read_cue
 from highlighter.errors import HighlighterError
-from highlighter.outputs.events import TagResult, VideoSpan
+from highlighter.outputs.events import VideoSpan
+from highlighter.outputs.result import TagResult
+from highlighter.outputs.scores import HalfCurves
 from highlighter.config.settings import SmootherSettings
 from highlighter.tagging.smoothing import find_events
-from highlighter.soccernet.games import half_videos
-from highlighter.video.probe import open_container
 
 if TYPE_CHECKING:
     from highlighter.audio.fusion import Fusion
-
-
-@dataclass
-class ScoreCurves:
-    """Class probabilities for every sampled frame of one video."""
-
-    classes: list[str]
-    times: np.ndarray  # (N,) seconds
-    probabilities: np.ndarray  # (N, C) softmax (fused with the crowd cue where ``fused``)
-    loudness: np.ndarray | None = None  # (N,) dB of the match audio at each sample, where it was measured
-    fused: bool = False  # probabilities from the audio fusion (highlighter.audio.fusion)
-
-
-def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]]:
-    """Each input with its videos: a file is one video (half None); a SoccerNet game folder gives its
-    halves (1 and 2). Each video is opened (its header read, nothing decoded): a missing, unreadable or
-    non-video input is a one-line error here, before anything heavy loads."""
-    expanded = []
-    for path in paths:
-        if path.is_dir():
-            halves = half_videos(path)
-            if not halves:
-                raise HighlighterError(f"{path}: a folder, but no SoccerNet half videos (1_*.mkv, 2_*.mkv) in it")
-            expanded.append((path, dict(halves)))
-        else:
-            expanded.append((path, {None: path}))
-    for video in (video for _, videos in expanded for video in videos.values()):
-        open_container(video).close()
-    return expanded
 
 
 def read_cues(fusion: Fusion, videos: dict[int | None, Path]) -> dict:
@@ -69,7 +37,7 @@ def fuse_curves(fusion: Fusion, audio: str, videos: dict[int | None, Path], scor
             for half, curves in scored.items()}
 
 
-def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], spans: list[VideoSpan], jumps: list[dict],
+def tag_result(source: Path, curves: HalfCurves, spans: list[VideoSpan], jumps: list[dict],
                fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float) -> TagResult:
     """The result of one input from its score curves and what was decoded of each video (per half): the
     smoothed events with everything the events file records. Every engine ends here, so their outputs agree."""

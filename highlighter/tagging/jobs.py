@@ -1,4 +1,5 @@
-"""The inputs of a fleet run (paths, folders, glob patterns, a list file) and, per input, the files it writes."""
+"""Per input of a batch run, the files it writes: their names (distinct, inside the output folder), whether
+they exist, and writing them."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from pathlib import Path
 from rich.progress import Progress
 
 from highlighter.errors import HighlighterError
-from highlighter.outputs.events import TagResult
-from highlighter.outputs.writers import write_events, write_plot, write_scores
+from highlighter.outputs.events import EVENTS_SUFFIXES
+from highlighter.outputs.plot import write_plot
+from highlighter.outputs.result import TagResult
+from highlighter.outputs.scores import write_scores
+from highlighter.review.build import ReviewSettings, report_for_result, report_path
 from highlighter.soccernet.files import PREDICTIONS_FILE
 
-GLOB_CHARACTERS = "*?["
-
-
-OUTPUT_SUFFIX = {"json": ".events.json", "csv": ".events.csv", "soccernet": f"/{PREDICTIONS_FILE}"}
+OUTPUT_SUFFIX = {**EVENTS_SUFFIXES, "soccernet": f"/{PREDICTIONS_FILE}"}
 
 
 def plain_name(part: str) -> str:
@@ -64,8 +65,6 @@ def output_paths(name: str, out: Path | None, single: bool, fmt: str, scores: Pa
 
     Every file named after an input is checked to be inside OUT (the working folder without ``-o``), its
     symbolic links resolved: no input name can place an output elsewhere."""
-    from highlighter.review import report_path
-
     if single and out is not None and not out.is_dir():
         return out, scores, plot, report_path(out) if report else None
     folder = out or Path(".")
@@ -83,17 +82,15 @@ def output_paths(name: str, out: Path | None, single: bool, fmt: str, scores: Pa
 
 
 def write_outputs(result: TagResult, events: Path, fmt: str, scores: Path | None = None, plot: Path | None = None,
-                  report=None, progress: Progress | None = None) -> None:
+                  report: ReviewSettings | None = None, progress: Progress | None = None) -> None:
     """Write one input's events file (in ``fmt``) and, where given, its scores, plot and review page
     (``report``: ``highlighter.review.ReviewSettings``; ``NAME.report.html`` beside the events file)."""
-    write_events(result, events, fmt)
+    result.save(events, fmt)
     if scores:
-        write_scores(result, scores)
+        write_scores(result.curves, result.source, scores)
     if plot:
         write_plot(result, plot)
     if report is not None:
-        from highlighter.review.build import report_for_result
-
         report_for_result(result, events, report, progress)
 
 
@@ -124,35 +121,6 @@ class Job:
     def write(self, result: TagResult, fmt: str, report=None, progress=None) -> None:
         """Write the outputs of ``result`` (``report``: the review page settings, when a page is wanted)."""
         write_outputs(result, self.events, fmt, self.scores, self.plot, report, progress)
-
-
-def collect_inputs(arguments: list[str | Path], list_file: Path | None = None) -> list[Path]:
-    """The inputs: each argument as a path, or, where it does not exist and holds ``*``, ``?`` or ``[``, the
-    paths its glob pattern matches (sorted; ``**`` descends into folders, as Bash's globstar does: never into
-    a symbolic link to a folder, so a link loop cannot make the walk endless); then the lines of ``list_file``
-    (one path a line; blank lines and lines starting with ``#`` skipped). A pattern that matches nothing is an
-    error."""
-    from wcmatch import glob
-
-    paths: list[Path] = []
-    for argument in arguments:
-        text = str(argument)
-        if not Path(text).exists() and any(c in text for c in GLOB_CHARACTERS):
-            matches = sorted(glob.glob(text, flags=glob.GLOBSTAR))
-            if not matches:
-                raise HighlighterError(f"{text}: no file or folder matches this pattern")
-            paths.extend(map(Path, matches))
-        else:
-            paths.append(Path(text))
-    if list_file is not None:
-        try:
-            lines = Path(list_file).read_text().splitlines()
-        except OSError as exc:
-            raise HighlighterError(f"{list_file}: cannot read the list of inputs ({exc.strerror})") from None
-        paths.extend(Path(line.strip()) for line in lines if line.strip() and not line.lstrip().startswith("#"))
-    if not paths:
-        raise HighlighterError("no inputs: give videos, game folders, glob patterns or --inputs FILE")
-    return paths
 
 
 def plan_jobs(paths: list[Path], out: Path | None, fmt: str, scores: Path | None = None, plot: Path | None = None,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from highlighter.atomic import atomic_write
-from highlighter.outputs.events import TagResult
+from highlighter.outputs.result import TagResult
 
 MANIFEST_FILE = "manifest.jsonl"
 Status = Literal["done", "partial", "skipped", "failed"]

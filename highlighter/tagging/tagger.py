@@ -13,7 +13,8 @@ from rich.progress import Progress
 from highlighter.audio.fusion import load_fusion
 from highlighter.tagging.assemble import fuse_curves, read_cues, tag_result
 from highlighter.model.device import inference_dtype, resolve_device
-from highlighter.outputs.events import TagResult, VideoSpan
+from highlighter.outputs.events import VideoSpan
+from highlighter.outputs.result import TagResult
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model.classifier import HighlightClassifier, create_classifier, load_checkpoint
 from highlighter.model.inference import FrameScorer, score_videos

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from highlighter.tagging.assemble import expand_inputs
+from highlighter.inputs import expand_inputs
 from highlighter.config.settings import TagSettings, VideoSettings
 from highlighter.video import FrameSampler, decode_together
 from highlighter.model.checkpoint import checkpoint_image_size, resolve_checkpoint
 
 if TYPE_CHECKING:
     from highlighter.tagging.jobs import Job
-    from highlighter.tagging.batch import Finisher, FleetSettings
+    from highlighter.tagging.finisher import Finisher, FleetSettings
 
 
 def start_decoding(path: Path, video: VideoSettings, tag: TagSettings) -> dict[int | None, FrameSampler] | None:

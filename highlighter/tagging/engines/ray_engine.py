@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from highlighter.audio.fusion import Fusion, load_fusion
-from highlighter.tagging.assemble import ScoreCurves, expand_inputs, fuse_curves, read_cues, tag_result
+from highlighter.tagging.assemble import fuse_curves, read_cues, tag_result
+from highlighter.outputs.scores import ScoreCurves
+from highlighter.inputs import expand_inputs
 from highlighter.errors import HighlighterError
 from highlighter.outputs.events import VideoSpan
 from highlighter.tagging.engines.ray_decode import decode_video
@@ -37,7 +39,7 @@ from highlighter.model.checkpoint import checkpoint_info, is_hub_name, read_spec
 
 if TYPE_CHECKING:
     from highlighter.tagging.jobs import Job
-    from highlighter.tagging.batch import Finisher, FleetSettings
+    from highlighter.tagging.finisher import Finisher, FleetSettings
 
 RAY_MISSING = "--engine ray needs Ray: pip install 'highlighter[ray]' (or pip install 'ray[data]>=2.40')"
 #: frame batches a decoding task holds at most (the sampler's read-ahead and the stream's buffer)

@@ -1,5 +1,5 @@
-"""How much of each video a growing set of windows covers, asked once per candidate window: the length budget
-of a reel (`highlight cut --max-duration`) keeps a window only if the union still fits.
+"""Windows of video (a stretch kept whole, with the events it holds), and how much of each video a growing set of
+windows covers, asked once per candidate window: the length budget of a reel (`highlight cut --max-duration`) keeps a window only if the union still fits.
 
 Asking by merging the kept windows again for every candidate costs O(n^2 log n) (100k overlapping events ran
 past 300 s); this answers each question in O(log n).
@@ -7,12 +7,36 @@ past 300 s); this answers each question in O(log n).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from highlighter.cut.selection import Window
+from highlighter.outputs.events import Event
+
+#: times this close to a frame boundary count as on it (float noise in seconds * fps)
+FRAME_EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of one video (half None for a single video) kept whole, with the events it holds."""
+
+    half: int | None
+    start_s: float
+    end_s: float
+    events: tuple[Event, ...]
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.end_s - self.start_s
+
+    def frames(self, fps: float) -> tuple[int, int]:
+        """First and one-past-last frame numbers at ``fps``: from the frame on screen at the start to the
+        frame on screen just before the end (so a cut never loses a partly covered frame)."""
+        first = math.floor(self.start_s * fps + FRAME_EPSILON)
+        return first, max(math.ceil(self.end_s * fps - FRAME_EPSILON), first + 1)
 
 
 class Coverage:

@@ -8,16 +8,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from highlighter.evaluation.spotting import Evaluation
-from highlighter.outputs.events import TagResult, timecode
+from highlighter.outputs.result import TagResult
+from highlighter.outputs.clock import seconds_text, timecode
 from highlighter.labels import BACKGROUND
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.video import VideoInfo, choose_backend
 from highlighter.video.backends import decord_unfit
 from highlighter.video.colour import colour_summary
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f} s"
 
 
 def video_info_table(info: VideoInfo, fps: float) -> Table:
@@ -44,12 +41,12 @@ def video_info_table(info: VideoInfo, fps: float) -> Table:
         ("displayed size", f"{display_width}x{display_height}"),
         ("frame rate (average)", f"{info.avg_fps:.3f} fps"),
         ("frame rate varies", vfr),
-        ("duration (declared)", _seconds(info.duration_s)),
-        ("duration (packets)", _seconds(info.scanned_duration_s)),
-        ("container start time", _seconds(info.start_time_s)),
+        ("duration (declared)", seconds_text(info.duration_s)),
+        ("duration (packets)", seconds_text(info.scanned_duration_s)),
+        ("container start time", seconds_text(info.start_time_s)),
         ("frames (packets)", "-" if info.frame_count is None else str(info.frame_count)),
         ("key frames", "-" if info.keyframe_count is None else str(info.keyframe_count)),
-        ("key-frame interval", _seconds(info.keyframe_interval_s)),
+        ("key-frame interval", seconds_text(info.keyframe_interval_s)),
         ("GOPs", gop),
         ("timestamp jumps", jumps),
         ("audio", "yes" if info.has_audio else "no"),

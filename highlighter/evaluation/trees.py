@@ -1,12 +1,13 @@
-"""Gather ground truth and predictions for evaluation: single files, game trees, or zips of trees."""
+"""Gather ground truth and predictions for evaluation by game: single files, game trees, or zips of trees."""
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Callable
 
 from highlighter.labels import LabelMap
+from highlighter.outputs.events import EVENTS_SUFFIXES, document_from_dict, is_soccernet_predictions
 from highlighter.soccernet.files import (
     LABELS_FILE,
     PREDICTIONS_FILE,
@@ -31,22 +32,16 @@ def _check_labels(spots: list[Spot], label_map: LabelMap, where: str, key: str) 
     return spots
 
 
-EVENTS_SUFFIX = ".events.json"
-
-
-def parse_events(data: Any, where: str) -> list[Spot]:
-    """The events of `highlight tag`'s JSON as predictions (checked by the one events reader)."""
-    from highlighter.outputs.events import document_from_dict
-
-    return soccernet_spots(document_from_dict(data, where).events)
+EVENTS_SUFFIX = EVENTS_SUFFIXES["json"]
 
 
 def read_any_predictions(path: Path) -> list[Spot]:
-    """A results_spotting.json, or the events JSON that `highlight tag` writes."""
+    """A results_spotting.json, or the events JSON that `highlight tag` writes (checked by the one events
+    reader)."""
     data = read_json(path)
-    if isinstance(data, dict) and "events" in data and "predictions" not in data:
-        return parse_events(data, str(path))
-    return parse_predictions(data, str(path))
+    if is_soccernet_predictions(data):
+        return parse_predictions(data, str(path))
+    return soccernet_spots(document_from_dict(data, str(path)).events)
 
 
 def _load_by_game(path: Path, patterns: dict[str, str], reader: Callable[[Path], list[Spot]], key: str,

@@ -1,0 +1,112 @@
+"""Score curves: each video's per-sample class probabilities (``ScoreCurves``, the one container of them), their
+table, and the one writer and reader of the scores files of ``highlight tag --scores`` (``.npz`` or CSV) that
+the review page and ``tune-smoother`` read. Without PyTorch."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from highlighter.atomic import atomic_write
+from highlighter.errors import HighlighterError
+from highlighter.outputs.writers import write_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: the columns of a scores table before the classes' (and ``loudness_db`` after them, where it was measured)
+INDEX_COLUMNS = ("half", "time_s")
+LOUDNESS_COLUMN = "loudness_db"
+
+
+@dataclass
+class ScoreCurves:
+    """Class probabilities for every sampled frame of one video."""
+
+    classes: list[str]
+    times: np.ndarray  # (N,) seconds
+    probabilities: np.ndarray  # (N, C) softmax (fused with the crowd cue where ``fused``)
+    loudness: np.ndarray | None = None  # (N,) dB of the match audio at each sample, where it was measured
+    fused: bool = False  # probabilities from the audio fusion (highlighter.audio.fusion)
+
+
+#: each video's curves with its half (None for a single video, else 1 or 2)
+HalfCurves = list[tuple[int | None, ScoreCurves]]
+
+
+@dataclass
+class ScoresFile:
+    """A scores file read back: the input it was written for, and its curves half by half."""
+
+    source: str
+    curves: HalfCurves
+
+
+def scores_table(curves: HalfCurves) -> pd.DataFrame:
+    """Per-sample probabilities: columns ``half`` (0 for a single video), ``time_s``, then one per class, and
+    ``loudness_db`` where the match audio was measured."""
+    import pandas as pd
+
+    table = pd.DataFrame(np.concatenate([c.probabilities for _, c in curves]), columns=curves[0][1].classes)
+    table.insert(0, "time_s", np.round(np.concatenate([c.times for _, c in curves]), 3))
+    table.insert(0, "half", np.concatenate([np.full(len(c.times), h or 0) for h, c in curves]))
+    if any(c.loudness is not None for _, c in curves):  # where the audio was measured
+        table[LOUDNESS_COLUMN] = np.concatenate([np.full(len(c.times), np.nan) if c.loudness is None else c.loudness
+                                                 for _, c in curves])
+    return table
+
+
+def write_scores(curves: HalfCurves, source: str, path: Path) -> Path:
+    """``.npz`` (times at full precision, probabilities, half, classes, source, and loudness_db where the audio
+    was measured: tune-smoother smooths them as tag did) or CSV (the :func:`scores_table`), atomically."""
+    if path.suffix != ".npz":
+        write_csv(scores_table(curves), path, float_format="%.5f")
+        return path
+    table = scores_table(curves)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, times=np.concatenate([c.times for _, c in curves]),
+                        probabilities=np.concatenate([c.probabilities for _, c in curves]),
+                        half=table["half"].to_numpy(), classes=np.array(curves[0][1].classes), source=np.array(source),
+                        **({LOUDNESS_COLUMN: table[LOUDNESS_COLUMN].to_numpy()} if LOUDNESS_COLUMN in table else {}))
+    with atomic_write(path, "wb") as handle:
+        handle.write(buffer.getvalue())
+    return path
+
+
+def read_scores(path: str | Path) -> ScoresFile:
+    """A scores file of `highlight tag --scores`: ``.npz`` or CSV. Half 0 (a single video) reads as None, and a
+    half whose loudness is all NaN (no audio) as unmeasured."""
+    path = Path(path)
+    if not path.is_file():
+        raise HighlighterError(f"{path}: no such scores file")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                times, probabilities = data["times"], data["probabilities"]
+                halves, classes = data["half"], [str(c) for c in data["classes"]]
+                loudness = data[LOUDNESS_COLUMN] if LOUDNESS_COLUMN in data else None
+                source = str(data["source"]) if "source" in data else path.name
+        else:
+            import pandas as pd
+
+            table = pd.read_csv(path)
+            classes = [c for c in table.columns if c not in (*INDEX_COLUMNS, LOUDNESS_COLUMN)]
+            times, probabilities = table["time_s"].to_numpy(float), table[classes].to_numpy(float)
+            halves = table["half"].to_numpy(int)
+            loudness = table[LOUDNESS_COLUMN].to_numpy(float) if LOUDNESS_COLUMN in table else None
+            source = path.name
+    except (KeyError, ValueError, OSError) as exc:
+        raise HighlighterError(f"{path}: not a scores file of `highlight tag --scores` ({exc})") from None
+    curves = [(int(h) or None, ScoreCurves(classes, times[halves == h], probabilities[halves == h],
+                                           _measured(None if loudness is None else loudness[halves == h])))
+              for h in np.unique(halves)]
+    return ScoresFile(source, curves)
+
+
+def _measured(loudness: np.ndarray | None) -> np.ndarray | None:
+    """``loudness`` where any of it was measured (a half without audio is all NaN in a scores file)."""
+    return loudness if loudness is not None and np.isfinite(loudness).any() else None

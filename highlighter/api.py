@@ -105,7 +105,7 @@ def trainer(data: list[str | Path], config: str | Path | None = None, progress: 
 
     sections = configured(("video", "train", "audio", "smoother"), config,
                           {**(settings or {}), "data": [str(d) for d in data]})
-    return Trainer(sections["train"], sections["video"], progress, on_epoch, sections["audio"], sections["smoother"])
+    return Trainer(sections["train"], sections["video"], sections["audio"], sections["smoother"], progress, on_epoch)
 
 
 def train(data: list[str | Path], *, config: str | Path | None = None, progress: Progress | None = None,

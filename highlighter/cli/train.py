@@ -104,8 +104,8 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
     with make_progress("img", quiet=quiet, console=stderr) as progress:
         sections = settings_for(("video", "train", "audio", "smoother"), data=[str(d) for d in data],
                                 split_games=split_file)
-        run = Trainer(sections["train"], sections["video"], progress, show_epoch, sections["audio"],
-                      sections["smoother"])
+        run = Trainer(sections["train"], sections["video"], sections["audio"], sections["smoother"], progress,
+                      show_epoch)
         result = run.run()
     if not quiet and run.rank.leads:
         if result.test is not None:

@@ -12,7 +12,6 @@ from typing import Callable
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 from rich.progress import Progress
 
 from highlighter.soccernet.records import FrameRecord
@@ -108,7 +107,7 @@ class FrameDataset(torch.utils.data.Dataset):
     """(image tensor, class index) pairs for records."""
 
     def __init__(self, records: list[FrameRecord], label_map: LabelMap, classes: list[str],
-                 transform: Callable[[Image.Image], torch.Tensor]) -> None:
+                 transform: Callable[[np.ndarray], torch.Tensor]) -> None:
         self.records = records
         self.targets = [classes.index(class_of_record(r, label_map)) for r in records]
         self.transform = transform
@@ -118,5 +117,4 @@ class FrameDataset(torch.utils.data.Dataset):
         return len(self.records)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = Image.fromarray(self.store.load(self.records[index]))
-        return self.transform(image), self.targets[index]
+        return self.transform(self.store.load(self.records[index])), self.targets[index]

@@ -35,7 +35,17 @@ class VideoFrameSettings:
     background_gap_s: float
     background_per_event: float  # background frames kept per event frame in a half
     decoder: str
+    sampling: str  # exact, or keyframes
+    stall_timeout_s: float  # how long the decoder may deliver nothing (does not change the frames)
     seed: int
+
+    def cache_key(self) -> dict:
+        """The settings that decide which frames are drawn (the stall timeout does not)."""
+        return {name: value for name, value in asdict(self).items() if name != "stall_timeout_s"}
+
+
+#: frames per decoded batch while drawing training frames (memory only: the frames are the same at any size)
+DECODE_BATCH = 64
 
 
 def frame_settings(training: TrainSettings | dict, video: VideoSettings | dict, size: int) -> VideoFrameSettings:
@@ -45,6 +55,7 @@ def frame_settings(training: TrainSettings | dict, video: VideoSettings | dict, 
     return VideoFrameSettings(fps=train["frame_fps"] or sampling["fps"], size=size, window=tuple(train["event_window"]),
                               background_gap_s=train["background_gap_s"],
                               background_per_event=train["background_per_event"], decoder=sampling["decoder"],
+                              sampling=sampling["sampling"], stall_timeout_s=sampling["stall_timeout_s"],
                               seed=train["seed"])
 
 
@@ -87,11 +98,12 @@ def label_for_time(time_s: float, events: list[tuple[float, str]], settings: Vid
 def _cached_half(video: Path, events: list[tuple[float, str]], settings: VideoFrameSettings, cache_dir: Path,
                  progress: Progress | None) -> Path:
     stat = video.stat()
-    key = json.dumps([str(video.resolve()), stat.st_mtime_ns, stat.st_size, asdict(settings), events])
+    key = json.dumps([str(video.resolve()), stat.st_mtime_ns, stat.st_size, settings.cache_key(), events])
     store = cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
     if store.exists() and store.with_suffix(".json").exists():
         return store
-    sampler = FrameSampler(video, fps=settings.fps, size=settings.size, decoder=settings.decoder)
+    sampler = FrameSampler(video, fps=settings.fps, size=settings.size, decoder=settings.decoder,
+                           sampling=settings.sampling, batch_size=DECODE_BATCH, stall_timeout_s=settings.stall_timeout_s)
     expected = sampler.expected_samples or 1
     event_frames = sum(1 for k in range(expected) if label_for_time(k / settings.fps, events, settings) not in (None, BACKGROUND))
     background_candidates = max(expected - event_frames, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -11,6 +12,7 @@ from rich.progress import Progress
 
 from highlighter.data.dataset import FrameDataset, collect_records
 from highlighter.data.soccernet_v2 import frame_settings
+from highlighter.model.preprocess import Preprocess
 from highlighter.model.device import autocast, inference_dtype, resolve_device
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, LabelMap
@@ -66,7 +68,9 @@ def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: Ev
     classifier = load_checkpoint(checkpoint, torch_device, inference_dtype(settings.precision, torch_device))
     label_map = checkpoint_label_map(checkpoint)
     spec = classifier.spec
-    frames = frame_settings(spec.extra.get("training", {}), spec.extra.get("video", video), spec.image_size)
+    # the video settings the checkpoint was trained with, over this run's (older checkpoints saved fewer)
+    frames = frame_settings(spec.extra.get("training", {}), {**asdict(video), **spec.extra.get("video", {})},
+                            spec.image_size)
     records = collect_records(list(data), label_map, frames, Path(settings.cache_dir).expanduser(), progress)
     if settings.split != "all":
         games = set(spec.extra.get("data", {}).get(settings.split, {}).get("game_list", []))
@@ -75,7 +79,7 @@ def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: Ev
         records = [r for r in records if r.game in games]
     if not records:
         raise HighlighterError("no labelled images found for these games")
-    dataset = FrameDataset(records, label_map, list(spec.classes), spec.transform(train=False))
+    dataset = FrameDataset(records, label_map, list(spec.classes), Preprocess.of(spec).transform(train=False))
     loader = torch.utils.data.DataLoader(dataset, batch_size=settings.batch_size)
     report = evaluate_classifier(classifier, loader, torch_device, progress, mixed=False)
     return report, len({r.game for r in records})

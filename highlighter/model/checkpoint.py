@@ -12,7 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable
+from typing import Annotated, Any
 
 from highlighter.version import __version__
 from highlighter.errors import ConfigError, HighlighterError
@@ -27,9 +27,6 @@ from highlighter.limits import (
     MIN_IMAGE_SIZE,
 )
 from highlighter.config.schema import Between, FileRecord, Matches, OneLine, Size, build
-
-if TYPE_CHECKING:  # the spec's transform needs PyTorch; reading a checkpoint's metadata does not
-    import torch
 
 HUB_PREFIX = "hf-hub:"
 WEIGHTS_FILE = "model.safetensors"
@@ -93,18 +90,6 @@ class ClassifierSpec(FileRecord):
     mean: Annotated[list[Annotated[float, Between(-1e3, 1e3)]], Size(3, 3)]
     std: Annotated[list[Annotated[float, Between(1e-6, 1e3)]], Size(3, 3)]
     extra: dict[str, Any] = field(default_factory=dict)  # label map, training config, metrics, data summary
-
-    def transform(self, train: bool = False) -> Callable[[Any], torch.Tensor]:
-        """The model's own preprocessing of a PIL image (resize, crop, normalise); for training with a
-        random horizontal flip first."""
-        import open_clip
-
-        evaluation = open_clip.image_transform(self.image_size, is_train=False, mean=self.mean, std=self.std)
-        if not train:
-            return evaluation
-        from torchvision import transforms
-
-        return transforms.Compose([transforms.RandomHorizontalFlip(), evaluation])
 
 
 @dataclass(frozen=True)

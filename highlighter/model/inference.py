@@ -22,6 +22,7 @@ from torch import nn
 from highlighter.outputs.scores import ScoreCurves
 from highlighter.model.device import inference_dtype
 from highlighter.model.classifier import HighlightClassifier
+from highlighter.model.preprocess import Preprocess
 from highlighter.video import FrameSampler, decode_together
 
 K = TypeVar("K", bound=Hashable)
@@ -49,11 +50,7 @@ class FrameScorer:
         self.classifier = classifier.to(device=device, dtype=self.dtype, memory_format=self.memory_format).eval()
         self.model = torch.compile(self.classifier) if compile else self.classifier
         self.compiled = compile
-        spec = classifier.spec
-        mean, std = torch.tensor(spec.mean), torch.tensor(spec.std)
-        # (x / 255 - mean) / std as one multiply-add, in fp32 before the cast to the model's precision
-        self.scale = (1 / (255 * std)).view(1, 3, 1, 1).to(device)
-        self.shift = (-mean / std).view(1, 3, 1, 1).to(device)
+        self.preprocess = Preprocess.of(classifier.spec)  # normalised in fp32, then cast to the model's precision
         self.capacity = 0
         if device.type == "cpu":
             torch.set_num_threads(len(os.sched_getaffinity(0)))
@@ -102,8 +99,7 @@ class FrameScorer:
         rows = len(images)
         self._reserve(rows, images.shape[1])
         cuda = self.device.type == "cuda"
-        torch.mul(self._upload(images).permute(0, 3, 1, 2), self.scale, out=self.normalised[:rows])
-        self.normalised[:rows].add_(self.shift)
+        self.preprocess.normalise(self._upload(images), out=self.normalised[:rows])
         if cuda:
             self.consumed.record()
         if self.inputs is not self.normalised:

@@ -18,6 +18,7 @@ from highlighter.data.soccernet_v2 import frame_settings
 from highlighter.errors import HighlighterError
 from highlighter.labels import LabelMap
 from highlighter.model.classifier import ClassifierSpec
+from highlighter.model.preprocess import Preprocess
 from highlighter.config.settings import TrainSettings, VideoSettings
 
 
@@ -41,7 +42,7 @@ def build_datasets(config: TrainSettings, video: VideoSettings, label_map: Label
         raise HighlighterError(f"split names games that are not in the data: {', '.join(unknown[:3])}")
     classes = list(spec.classes)
     datasets = {split: FrameDataset([r for r in records if r.game in set(names)], label_map, classes,
-                                    spec.transform(train=split == "train"))
+                                    Preprocess.of(spec).transform(train=split == "train"))
                 for split, names in splits.items()}
     counts = Counter(classes[t] for t in datasets["train"].targets)
     empty = [cls for cls in classes if counts[cls] == 0]

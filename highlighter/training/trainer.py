@@ -30,7 +30,7 @@ from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model.classifier import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
 from highlighter.progress import Tracker
-from highlighter.config.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings, shipped_settings
+from highlighter.config.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
 from highlighter.training.datasets import (
     TrainingData,
     build_datasets,
@@ -135,16 +135,15 @@ def warmup_cosine(optimizer: torch.optim.Optimizer, steps: int, warmup_steps: in
 class Trainer:
     """One training run; ``run()`` does it all, ``on_epoch`` sees each epoch's metrics."""
 
-    def __init__(self, config: TrainSettings, video: VideoSettings, progress: Progress | None = None,
-                 on_epoch: Callable[[dict, ClassificationReport | None], None] | None = None,
-                 audio: AudioSettings | None = None, smoother: SmootherSettings | None = None) -> None:
+    def __init__(self, config: TrainSettings, video: VideoSettings, audio: AudioSettings, smoother: SmootherSettings,
+                 progress: Progress | None = None,
+                 on_epoch: Callable[[dict, ClassificationReport | None], None] | None = None) -> None:
         if not config.data:
             raise HighlighterError("no training data: give --data with a folder of SoccerNet games")
         if sum(epochs for _, epochs, _, _ in config.stages()) < 1 or min(e for _, e, _, _ in config.stages()) < 0:
             raise HighlighterError("--epochs (and --probe-epochs) must leave at least one training epoch")
         self.config, self.video, self.progress, self.on_epoch = config, video, progress, on_epoch
-        self.audio = audio or shipped_settings().audio  # the fusion's cue, and the smoother its val games use
-        self.smoother = smoother or shipped_settings().smoother
+        self.audio, self.smoother = audio, smoother  # the fusion's cue, and the smoother its val games use
         self.rank = join_process_group()
         self.device = resolve_device(f"cuda:{self.rank.local}" if config.device == "auto" and self.rank.world > 1
                                      and torch.cuda.is_available() else config.device)

@@ -47,3 +47,14 @@ def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
     height, width = image.shape[:2]
     top, left = (height - size) // 2, (width - size) // 2
     return image[top : top + size, left : left + size]
+
+
+def model_frame(image: np.ndarray, size: int) -> np.ndarray:
+    """A uint8 HxWx3 RGB image as the backends frame a decoded picture: its short side scaled to ``size`` by
+    swscale (bicubic, as they decode), then the central ``size`` x ``size`` square."""
+    import av
+
+    width, height = scaled_size(image.shape[1], image.shape[0], size)
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+    scaled = frame.reformat(width=width, height=height, interpolation="BICUBIC").to_ndarray()
+    return np.ascontiguousarray(centre_crop(scaled, size))

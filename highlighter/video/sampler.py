@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from highlighter.errors import VideoError
-from highlighter.config.settings import VideoSettings, choices, shipped_settings
+from highlighter.config.settings import VideoSettings, choices
 from highlighter.video.backends import BACKENDS, Backend, Outcome, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
 from highlighter.video.prefetch import Prefetcher
@@ -68,21 +68,15 @@ class FrameSampler:
     def __init__(
         self,
         path: str | os.PathLike,
-        fps: float | None = None,
-        size: int | None = None,
-        decoder: str | None = None,
-        sampling: str | None = None,
-        batch_size: int | None = None,
+        *,
+        fps: float,
+        size: int,
+        decoder: str,
+        sampling: str,
+        batch_size: int,
+        stall_timeout_s: float,
         prefetch_batches: int = 2,
-        stall_timeout_s: float | None = None,
     ) -> None:
-        shipped = shipped_settings()  # a setting not given takes its configured default
-        fps = shipped.video.fps if fps is None else fps
-        decoder = shipped.video.decoder if decoder is None else decoder
-        sampling = shipped.video.sampling if sampling is None else sampling
-        stall_timeout_s = shipped.video.stall_timeout_s if stall_timeout_s is None else stall_timeout_s
-        size = shipped.frames.size if size is None else size
-        batch_size = shipped.frames.batch_size if batch_size is None else batch_size
         if fps <= 0:
             raise VideoError(f"--fps must be positive, got {fps}")
         if size <= 0 or batch_size <= 0:

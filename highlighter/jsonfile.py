@@ -4,7 +4,7 @@ Strict where Python's ``json`` is lenient: ``NaN`` and ``Infinity`` are not JSON
 larger than a bound (read in one bounded piece, so a FIFO or ``/dev/zero`` cannot make it read forever),
 nesting deeper than the interpreter can parse, integers with thousands of digits and text that is not UTF-8.
 Every failure is one line naming the file. (A number too large for a double, ``1e400``, reads as infinity:
-the schema of each file, ``highlighter.schema``, refuses non-finite numbers where it expects one.)
+the schema of each file, ``highlighter.config.schema``, refuses non-finite numbers where it expects one.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Where the shipped configs/ folder is, and reading and layering YAML files (the schema that checks them
-is highlighter.settings)."""
+is highlighter.config.settings)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``selection`` picks and pads events into merged windows, ``reel`` cuts them with FFmpeg (``captions``
 burns labels in), ``timelines`` writes EDL / SRT / YouTube and FFmpeg chapters, ``run`` ties a request
 together; ``formats`` holds the option names. Events files are read through
-``highlighter.events.load_events_document``.
+``highlighter.outputs.events.load_events_document``.
 """
 
 

@@ -1,2 +1,3 @@
-"""How good the model is: SoccerNet action-spotting average-mAP of events (``spotting``), and per-image
-classification scores of a checkpoint (``metrics``, ``frames``)."""
+"""How good the model is: SoccerNet action-spotting average-mAP of events (``spotting``, over games gathered by
+``trees``), per-image classification scores of a checkpoint (``metrics``, ``frames``), and the smoother settings
+that maximise average-mAP on validation games (``tuning``)."""

@@ -62,7 +62,7 @@ def checkpoint_label_map(folder: str | Path) -> LabelMap:
 def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: EvalFramesSettings, video: VideoSettings,
                     progress: Progress | None = None) -> tuple[ClassificationReport, int]:
     """Metrics of ``checkpoint`` on every image under ``data`` (or only the games of one of its splits)
-    with the model in ``settings.precision`` (see ``highlighter.device.inference_dtype``); images are
+    with the model in ``settings.precision`` (see ``highlighter.model.device.inference_dtype``); images are
     drawn from videos as the checkpoint's training drew them. Returns the report and the number of games."""
     torch_device = resolve_device(settings.device)
     classifier = load_checkpoint(checkpoint, torch_device, inference_dtype(settings.precision, torch_device))

@@ -31,7 +31,7 @@ from highlighter.config.schema import Between, FileRecord, Matches, OneLine, Siz
 HUB_PREFIX = "hf-hub:"
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "highlighter.json"
-#: The files of a checkpoint folder (see highlighter.model.save_checkpoint).
+#: The files of a checkpoint folder (see highlighter.model.classifier.save_checkpoint).
 CHECKPOINT_FILES = (WEIGHTS_FILE, META_FILE, "metrics.json")
 
 
@@ -110,7 +110,7 @@ class ImageTowerConfig(FileRecord):
 
 @dataclass(frozen=True)
 class ImageTower(FileRecord):
-    """The checked part of a checkpoint's ``model_config``: what ``highlighter.model`` builds the tower from."""
+    """The checked part of a checkpoint's ``model_config``: what ``highlighter.model.classifier`` builds the tower from."""
 
     embed_dim: Width
     vision_cfg: ImageTowerConfig

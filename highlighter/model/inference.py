@@ -2,7 +2,7 @@
 
 Decoding runs ahead in the sampler's background thread while the model scores the previous batch. The
 model runs in one precision throughout (its weights and inputs cast to bf16, fp16 or fp32; see
-``highlighter.device.inference_dtype``); the softmax is fp32. Inputs go through buffers made once: on
+``highlighter.model.device.inference_dtype``); the softmax is fp32. Inputs go through buffers made once: on
 CUDA one pinned host buffer and a side stream whose non-blocking copy of batch n+1 overlaps the model on
 batch n.
 """

@@ -119,7 +119,7 @@ class EventRecord(FileRecord):
 
 @dataclass(frozen=True)
 class ModelRecord(FileRecord):
-    """The events file's ``model`` block (see ``highlighter.weights.checkpoint_info``)."""
+    """The events file's ``model`` block (see ``highlighter.model.checkpoint.checkpoint_info``)."""
 
     name: OneLine | None = None
     checkpoint: OneLine | None = None

@@ -139,7 +139,7 @@ def predictions_json(game: str, spots: list[Spot]) -> dict:
 
 
 def soccernet_spots(events: list) -> list[Spot]:
-    """Events (``highlighter.events.Event``) as SoccerNet predictions: the official files' label names,
+    """Events (``highlighter.outputs.events.Event``) as SoccerNet predictions: the official files' label names,
     positions in ms from each half's start (a single video counts as half 1)."""
     return [Spot(e.half or 1, int(round(e.time_s * 1000)), SOCCERNET_NAMES.get(e.label, e.label),
                  confidence=e.confidence) for e in events]

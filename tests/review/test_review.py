@@ -217,7 +217,7 @@ def test_events_documents_of_every_tag_format(match, tmp_path):
     bad = tmp_path / "bad.events.json"
     bad.write_text(json.dumps({"video": "x", "events": [{"label": "goal", "time_s": -1, "confidence": 0.5}]}))
     outcome = run("report", bad)
-    assert outcome.exit_code == 1 and "time_s -1" in outcome.output and "Traceback" not in outcome.output
+    assert outcome.exit_code == 1 and "events[0].time_s must be between 0 and 864000, got -1" in outcome.output and "Traceback" not in outcome.output
     assert report_path(Path("out/match.events.json")) == Path("out/match.report.html")
     assert report_path(Path("g/results_spotting.json")) == Path("g/results_spotting.report.html")
     outcome = run("report", csv, "-o", tmp_path / "csv.html", "--video", match.with_name("match.mp4"), "-q")

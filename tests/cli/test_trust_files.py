@@ -245,7 +245,7 @@ def test_finding_11_hostile_events_files_are_one_line_in_cut_and_report(events_f
 
 def test_events_files_with_keys_this_version_does_not_know_still_read(events_file, tmp_path):
     """The document is checked whole, but keys it does not name (a newer version's) are ignored."""
-    path = spoiled(events_file, tmp_path, "newer", {"decoded_s": 7.5, "stream": 0, "provenance": True,
+    path = spoiled(events_file, tmp_path, "newer", {"decoded_s": 7.5, "stream": 0, "written_by_a_future_version": True,
                                                      "model": {"name": "x", "future": [1]},
                                                      "events[0]": {"track": "home"}})
     document = load_events_document(path)

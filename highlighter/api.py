@@ -69,10 +69,10 @@ def load_model(weights: str | Path | None = None, *, config: str | Path | None =
     """The classifier of a checkpoint folder or ``hf-hub:ORG/NAME`` (default: ``tag.weights``), in the
     precision ``tag.precision`` picks on ``tag.device``; ``zero_shot=True`` for a pretrained open_clip
     model classifying with the prompts."""
-    from highlighter.tagging.tagger import load_model as load, model_dtype
+    from highlighter.tagging.tagger import load_classifier, model_dtype
 
     settings = configured(("tag",), config, {"weights": weights, **tag_settings})["tag"]
-    return load(settings, model_dtype(settings))[0]
+    return load_classifier(settings, model_dtype(settings))[0]
 
 
 def tagger(config: str | Path | None = None, progress: Progress | None = None,

@@ -150,14 +150,15 @@ def create_classifier(model: str, classes: list[str], pretrained: str | None = N
 
 def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
                     extra_tensors: dict[str, torch.Tensor] | None = None,
-                    extra_files: dict[str, Any] | None = None) -> Path:
-    """Write ``folder`` (weights as safetensors, metadata JSON, ``extra_files`` as JSON) as a whole: it
-    is built beside the target and swapped in, so an interrupted save leaves the previous one intact."""
+                    extra_files: dict[str, Any] | None = None, weights: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write ``folder`` (the classifier's weights, or ``weights`` in their shape, as safetensors; its metadata
+    JSON; ``extra_files`` as JSON) as a whole: it is built beside the target and swapped in, so an interrupted
+    save leaves the previous one intact."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
-        tensors = {k: v.detach().cpu().contiguous() for k, v in classifier.state_dict().items()}
+        tensors = {k: v.detach().cpu().contiguous() for k, v in (weights or classifier.state_dict()).items()}
         tensors.update({k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()})
         try:
             save_file(tensors, str(staging / WEIGHTS_FILE))

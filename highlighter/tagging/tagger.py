@@ -28,7 +28,7 @@ def model_dtype(settings: TagSettings) -> torch.dtype:
     return inference_dtype(settings.precision, resolve_device(settings.device))
 
 
-def load_model(settings: TagSettings, dtype: torch.dtype | None = None) -> tuple[HighlightClassifier, dict]:
+def load_classifier(settings: TagSettings, dtype: torch.dtype | None = None) -> tuple[HighlightClassifier, dict]:
     """The classifier of ``settings.weights`` (a checkpoint folder or hf-hub name, its weights cast to
     ``dtype`` as they load), or with ``settings.zero_shot`` a pretrained open_clip model classifying with
     the prompts; and the ``model`` block of the events JSON (name, checkpoint, sha256)."""
@@ -58,7 +58,7 @@ class Tagger:
     def from_settings(cls, video: VideoSettings, smoother: SmootherSettings, settings: TagSettings,
                       progress: Progress | None = None) -> Tagger:
         """A tagger with the model of ``settings`` loaded in its precision."""
-        classifier, model_info = load_model(settings, model_dtype(settings))
+        classifier, model_info = load_classifier(settings, model_dtype(settings))
         return cls(classifier, model_info, settings, video, smoother, progress)
 
     def _fused(self, videos: dict[int | None, Path], scoring: Callable[[], dict]) -> dict:

@@ -417,12 +417,9 @@ class Trainer:
             "complete": result is not None,
             **({"fusion": fusion_entry} if fusion_entry else {}),
         }
-        current = {k: v.detach().clone() for k, v in self.classifier.state_dict().items()}
-        self.classifier.load_state_dict(state)
         save_checkpoint(self.out, self.classifier,
                         extra_tensors={**{f"zero_shot.{k}": v for k, v in zero_shot.items()}, **fusion_tensors},
-                        extra_files={"metrics.json": spec.extra["metrics"]})
-        self.classifier.load_state_dict(current)
+                        extra_files={"metrics.json": spec.extra["metrics"]}, weights=state)
 
     def _save_resume(self, epoch, optimizer, scheduler, zero_shot, history, best: BestEpoch) -> None:
         if not self.rank.leads:

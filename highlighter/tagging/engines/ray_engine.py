@@ -64,9 +64,9 @@ class ScoreBatches:
 
         from highlighter.model.device import resolve_device
         from highlighter.model.inference import FrameScorer
-        from highlighter.tagging.tagger import load_model, model_dtype
+        from highlighter.tagging.tagger import load_classifier, model_dtype
 
-        classifier, _ = load_model(settings, model_dtype(settings))
+        classifier, _ = load_classifier(settings, model_dtype(settings))
         self.size = classifier.spec.image_size
         self.scorer = FrameScorer(classifier, resolve_device(settings.device), settings.precision, settings.compile)
         if threads is not None:  # the CPUs Ray gave this actor, not every core of the machine
@@ -156,9 +156,9 @@ def model_summary(tag: TagSettings) -> tuple[int, list[str], dict]:
     the checkpoint's metadata, without PyTorch (the scoring actors load the model itself). A zero-shot model
     is built here once, as only open_clip knows its size."""
     if tag.zero_shot:
-        from highlighter.tagging.tagger import load_model
+        from highlighter.tagging.tagger import load_classifier
 
-        classifier, model_info = load_model(tag)
+        classifier, model_info = load_classifier(tag)
         return classifier.spec.image_size, list(classifier.spec.classes), model_info
     folder = resolve_checkpoint(tag.weights)
     spec = read_spec(folder)

@@ -77,6 +77,20 @@ def config_file() -> str | None:
     return click.get_current_context().find_root().params.get("config")
 
 
+def folder_or_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """An output that may be a folder: ``newdir/`` (a trailing separator) makes the folder."""
+    from highlighter.output_targets import output_target
+
+    return output_target(value)
+
+
+def file_only(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """An output that is one file: ``newdir/`` is refused rather than written as a file named ``newdir``."""
+    from highlighter.output_targets import output_target
+
+    return output_target(value, folder_ok=False)
+
+
 def none_word(value: str | None) -> str | None:
     """The word 'none' (any case) on the command line means no value."""
     return None if value is None or str(value).lower() == "none" else value
@@ -312,8 +326,8 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 
 @highlight.command()
 @click.argument("videos", nargs=-1)
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Output file (one input) or folder (several inputs).")
+@click.option("-o", "--out", type=click.Path(), callback=folder_or_file,
+              help="Output file (one input) or folder (several inputs, or a path ending in /).")
 @click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A text file of inputs, one path a line (with or instead of VIDEOS).")
 @click.option("--engine", type=click.Choice(choices(TagSettings, "engine")),
@@ -349,7 +363,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
                                         "from the smoother settings: 20 s, goals 30 s).")
 @click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write per-second probabilities (.npz or .csv).")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG of the score curves.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also write a plot of the score curves (.png, .jpg, .svg or .pdf).")
 @click.option("--report", is_flag=True,
               help="Also write NAME.report.html beside the events file: the review page (`highlight report`).")
 @quiet_option
@@ -372,7 +386,7 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     from highlighter.fleet import collect_inputs, tag_fleet
     from highlighter.fleet.run import FleetSettings
     from highlighter.report import events_table
-    from highlighter.review import ReviewSettings, report_path
+    from highlighter.review import ReviewSettings
 
     setup_logging(quiet)
     options = dict(weights=weights, format=format, fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size,
@@ -388,12 +402,11 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
         settings = FleetSettings(sections["video"], sections["smoother"], sections["tag"], progress)
 
-        def show(result, events_path: Path) -> None:
+        def show(result, job) -> None:
             if not quiet:
                 progress.console.print(events_table(result))
-                progress.console.print(f"events: {events_path}")
-                if report:
-                    progress.console.print(f"review page: {report_path(events_path)}")
+                for kind, path in job.named_outputs():
+                    progress.console.print(f"{kind}: {path}")
 
         run = tag_fleet(paths, out, settings, scores, plot, review, on_result=show)
     if run.skipped and not quiet:
@@ -408,8 +421,9 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
 
 @highlight.command()
 @click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Page file (one input) or folder (several); default NAME.report.html beside each events file.")
+@click.option("-o", "--out", type=click.Path(), callback=folder_or_file,
+              help="Page file (one input) or folder (several, or a path ending in /); default NAME.report.html "
+                   "beside each events file.")
 @click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
               help="Score curves from `highlight tag --scores` (.npz or .csv) to draw (one input).")
 @click.option("--video", type=click.Path(path_type=Path),
@@ -457,7 +471,7 @@ def report(events: tuple[Path, ...], out: Path | None, scores: Path | None, vide
 
 @highlight.command()
 @click.argument("events", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), callback=file_only,
               help="Output: .mp4/.mkv reel, .edl, .srt, .txt (YouTube chapters) or .ffmeta (FFmpeg chapters).")
 @click.option("--format", "fmt", type=click.Choice(CUT_FORMATS), default=None, show_default=False,
               help="Output format when OUT's suffix does not say it.")
@@ -552,6 +566,8 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
     scores = {score.metric: score.average_map for score in result.evaluation.scores}
     stdout.print(f"[bold]demo score: loose average-mAP {scores['loose']:.1f}, tight {scores['tight']:.1f} "
                  f"(files under {out}/)")
+    stdout.print(f"checkpoint: {result.training.checkpoint}/ (trained on synthetic games: tag with it using "
+                 f"`highlight tag VIDEO --weights {result.training.checkpoint}`)")
 
 
 @highlight.command("eval")

@@ -16,7 +16,8 @@ import pandas as pd
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
 from highlighter.labels import BACKGROUND, class_colour
-from highlighter.events import EVENT_COLUMNS, TagResult, event_rows, events_document
+from highlighter.output_targets import check_scores_suffix, plot_format
+from highlighter.events import EVENT_COLUMNS, TagResult, clock, event_rows, events_document
 from highlighter.safe_text import one_line
 from highlighter.schema import choices
 from highlighter.settings import TagSettings
@@ -49,8 +50,8 @@ def write_events(result: TagResult, path: Path, fmt: str) -> Path:
 
 def write_scores(result: TagResult, path: Path) -> Path:
     """Per-sample probabilities: ``.npz`` (times, probabilities, half, classes, source, and loudness_db where
-    the audio was measured) or CSV (the ``result.scores`` table)."""
-    if path.suffix == ".npz":  # times at full precision: tune-smoother smooths them as tag did
+    the audio was measured) or CSV (the ``result.scores`` table), as the suffix says (any other is refused)."""
+    if check_scores_suffix(path).suffix.lower() == ".npz":  # times at full precision: tune-smoother smooths them as tag did
         buffer = io.BytesIO()
         np.savez_compressed(buffer, times=np.concatenate([c.times for _, c in result.curves]),
                             probabilities=np.concatenate([c.probabilities for _, c in result.curves]),
@@ -76,35 +77,43 @@ def write_csv(table: pd.DataFrame, path: Path, **options) -> None:
 
 
 def write_plot(result: TagResult, path: Path) -> Path:
-    """A PNG of the score curves over the match with the events marked (and the loudness of the match audio,
-    grey, where it was measured)."""
+    """A plot of the score curves over the match with the events marked (and the loudness of the match audio,
+    grey, where it was measured), in the format the suffix names (PNG, JPEG, SVG or PDF)."""
+    image_format = plot_format(path)
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import FuncFormatter
+
     panels = len(result.curves)
     figure, axes = plt.subplots(panels, 1, figsize=(14, 3.2 * panels), squeeze=False)
     for axis, (half, curves) in zip(axes[:, 0], result.curves):
-        minutes = curves.times / 60
         for column, cls in enumerate(curves.classes):
             if cls != BACKGROUND:
-                axis.plot(minutes, curves.probabilities[:, column], lw=0.8, label=cls, color=class_colour(cls, curves.classes))
+                axis.plot(curves.times, curves.probabilities[:, column], lw=0.8, label=cls,
+                          color=class_colour(cls, curves.classes))
         for event in (e for e in result.events if e.half == half):
-            axis.axvline(event.time_s / 60, color=class_colour(event.label, result.classes), ls="--", lw=1)
-            axis.text(event.time_s / 60, 1.02, event.label, rotation=90, fontsize=7, va="bottom")
+            axis.axvline(event.time_s, color=class_colour(event.label, result.classes), ls="--", lw=1)
+            axis.text(event.time_s, 1.02, event.label, rotation=90, fontsize=7, va="bottom")
+        lines, labels = axis.get_legend_handles_labels()
         if curves.loudness is not None:
             loudness = axis.twinx()
-            loudness.plot(minutes, curves.loudness, lw=0.6, color="grey", alpha=0.6)
+            lines += loudness.plot(curves.times, curves.loudness, lw=0.6, color="grey", alpha=0.6)
+            labels.append("loudness (dB, right axis)")
             loudness.set_ylabel("loudness (dB)", fontsize=7)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda seconds, _: clock(seconds)))
         axis.set_ylim(0, 1.15)
         axis.set_ylabel("probability")
         axis.set_title(f"{Path(result.source).name}" + (f" - half {half}" if half else ""), fontsize=9)
-        axis.legend(loc="upper right", fontsize=7)
-    axes[-1, 0].set_xlabel("minutes")
+        # beside the axes, never over the event labels along the top
+        axis.legend(lines, labels, loc="upper left", bbox_to_anchor=(1.06 if curves.loudness is not None else 1.01, 1),
+                    fontsize=7, borderaxespad=0)
+    axes[-1, 0].set_xlabel("time (mm:ss); dashed lines: events")
     figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    figure.savefig(buffer, format=image_format, dpi=100)
     plt.close(figure)
     with atomic_write(path, "wb") as handle:
         handle.write(buffer.getvalue())

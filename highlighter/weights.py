@@ -139,7 +139,8 @@ def read_spec(folder: str | Path) -> ClassifierSpec:
     folder = Path(folder)
     meta_path = folder / META_FILE
     if not folder.is_dir():
-        raise CheckpointError(f"{folder}: no such checkpoint folder (train one with `highlight train`)")
+        raise CheckpointError(f"{folder}: no such checkpoint folder (pass one with --weights DIR|hf-hub:ORG/NAME, "
+                              "train one with `highlight train`, or tag with --zero-shot and pretrained weights)")
     if not meta_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
         raise CheckpointError(f"{folder}: not a highlighter checkpoint (needs {META_FILE} and {WEIGHTS_FILE})")
     meta = read_json(meta_path, CheckpointError, MAX_CHECKPOINT_META_BYTES)

@@ -45,3 +45,50 @@ def test_finding_1_each_subtitle_covers_its_event(short_match, tmp_path):
         assert cue.start <= at <= cue.end, (label, cue.start, cue.end)
     for before, after in zip(cues, cues[1:]):
         assert before.end <= after.start  # one cue at a time
+
+
+# --- 6. paths and suffixes -----------------------------------------------------------------------------------
+
+ZERO_SHOT = ["--zero-shot", "--model", "highlighter-tiny", "--pretrained", "none", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def small_video(clip) -> Path:
+    return clip("small.mp4", seconds=6, fps=FPS, **SMALL)
+
+
+def test_finding_6_output_folder_with_a_slash_is_made(small_video, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("tag", small_video, *ZERO_SHOT, "-o", "newdir/", "--scores", "s.csv", "--plot", "p.png")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "newdir").is_dir()
+    written = sorted(p.name for p in (tmp_path / "newdir").iterdir())
+    assert f"{small_video.stem}.events.json" in written and f"{small_video.stem}.plot.png" in written
+    # every output path is printed
+    for name in (f"{small_video.stem}.events.json", f"{small_video.stem}.scores.csv", f"{small_video.stem}.plot.png"):
+        assert name in result.output
+    assert run("cut", f"newdir/{small_video.stem}.events.json", "-o", "reels/").exit_code == 1
+    assert not (tmp_path / "reels").exists()
+
+
+def test_finding_6_plot_and_scores_are_what_their_suffix_says(small_video, tmp_path):
+    from PIL import Image
+
+    events = tmp_path / "w.events.json"
+    result = run("tag", small_video, *ZERO_SHOT, "-o", events, "--plot", tmp_path / "w.jpg",
+                 "--scores", tmp_path / "w.csv")
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "w.jpg") as image:
+        assert image.format == "JPEG"
+    assert (tmp_path / "w.csv").read_text().splitlines()[0] == "half,time_s,background,goal,card,substitution"
+    for option, name in (("--scores", "w.txt"), ("--plot", "w.gif")):
+        result = run("tag", small_video, *ZERO_SHOT, "-o", tmp_path / "x.events.json", option, tmp_path / name)
+        assert result.exit_code == 1 and result.output.startswith("Error: ") and name in result.output
+        assert "Traceback" not in result.output
+        assert not (tmp_path / name).exists() and not (tmp_path / "x.events.json").exists()  # refused before work
+
+
+def test_finding_6_missing_checkpoint_names_weights_and_zero_shot(small_video, tmp_path):
+    result = run("tag", small_video, "--weights", tmp_path / "nothing", "-o", tmp_path / "e.json")
+    assert result.exit_code == 1
+    assert "--weights" in result.output and "--zero-shot" in result.output

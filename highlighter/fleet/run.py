@@ -47,7 +47,7 @@ class Finisher:
     and no output folder a failure is raised as it is; otherwise it is logged and the others go on."""
 
     def __init__(self, settings: FleetSettings, manifest: Manifest | None, single: bool, report,
-                 on_result: Callable[[TagResult, Path], None] | None, run: FleetRun) -> None:
+                 on_result: Callable[[TagResult, Job], None] | None, run: FleetRun) -> None:
         self.settings, self.manifest, self.single, self.report = settings, manifest, single, report
         self.on_result, self.run = on_result, run
 
@@ -63,7 +63,7 @@ class Finisher:
         self.run.done.append(job.path)
         self.run.partial += [f"{job.path}: {span.partial}" for span in result.partial]
         if self.on_result is not None:
-            self.on_result(result, job.events)
+            self.on_result(result, job)
 
     def failed(self, job: Job, error: Exception | str) -> None:
         """Record that ``job`` failed (an exception, or the one-line message a remote worker sent)."""
@@ -78,7 +78,7 @@ class Finisher:
 
 def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scores: Path | None = None,
               plot: Path | None = None, report=None,
-              on_result: Callable[[TagResult, Path], None] | None = None) -> FleetRun:
+              on_result: Callable[[TagResult, Job], None] | None = None) -> FleetRun:
     """Tag ``paths`` on the engine ``settings.tag.engine`` names and write each input's files.
 
     With an output folder (``out`` a folder, or several inputs) the run is resumable: an input whose

@@ -195,9 +195,9 @@ def _row(number: int, event: Event, strip: list[Thumbnail], content: PageContent
     colour = class_colour(event.label, content.document.classes)
     central = min(range(len(strip)), key=lambda k: abs(strip[k].time_s - event.time_s)) if strip else -1
     figures = "".join(
-        f'<figure class="{"at" if k == central else ""}" data-time="{t.time_s:.3f}">'
+        f'<figure class="{"at" if k == central else ""}" data-time="{t.time_s:.3f}" tabindex="0">'
         f'<img src="data:image/jpeg;base64,{base64.b64encode(t.jpeg).decode()}" alt="frame at {e(precise_clock(t.time_s))}" '
-        f'width="72" height="72" loading="lazy"><figcaption>{e(precise_clock(t.time_s))}</figcaption></figure>'
+        f'width="64" height="64" loading="lazy"><figcaption>{e(precise_clock(t.time_s))}</figcaption></figure>'
         for k, t in enumerate(strip))
     if not figures:
         figures = '<span class="nothumbs">no thumbnails (video not available)</span>'
@@ -216,7 +216,7 @@ def _row(number: int, event: Event, strip: list[Thumbnail], content: PageContent
             f'{event.confidence:.2f}</td>'
             f'<td class="window">{e(clock(event.start_s))}–{e(clock(event.end_s))}'
             f'<small>{event.end_s - event.start_s:.0f} s</small></td>'
-            f'<td><div class="strip">{figures}</div></td><td>{play}</td></tr>')
+            f'<td class="strip-cell"><div class="strip">{figures}</div></td><td>{play}</td></tr>')
 
 
 def _player(content: PageContent) -> str:
@@ -227,7 +227,8 @@ def _player(content: PageContent) -> str:
                           for h, link in content.video_links.items())
         return (f'<h2>Video</h2><video id="player" controls preload="metadata" src="{e(first)}"></video>'
                 f'<p class="now" id="now">Click an event to play it from just before it.</p>'
-                f'<p class="muted">Linked from this page (move them together):</p><ul class="muted">{sources}</ul>')
+                f'<div class="links"><p class="muted">Linked from this page (move them together):</p>'
+                f'<ul class="muted">{sources}</ul></div>')
     where = videos.source if videos is not None else (document.video or "not recorded in the events file")
     return (f'<h2>Video</h2><div class="novideo">The video cannot be played from this page. '
             f'It was at <code>{e(where)}</code>.</div>')

@@ -90,14 +90,14 @@ class TagResult:
 
     @property
     def scores(self) -> pd.DataFrame:
-        """Per-sample class probabilities: columns ``half`` (0 for a single video), ``time_s``, then one
-        per class, and ``loudness_db`` where the match audio was measured."""
+        """Per-sample class probabilities: columns ``half`` (1 or 2; empty for a single video, as the events file's
+        null), ``time_s``, then one per class, and ``loudness_db`` where the match audio was measured."""
         import numpy as np
         import pandas as pd
 
         table = pd.DataFrame(np.concatenate([c.probabilities for _, c in self.curves]), columns=self.classes)
         table.insert(0, "time_s", np.round(np.concatenate([c.times for _, c in self.curves]), 3))
-        table.insert(0, "half", np.concatenate([np.full(len(c.times), h or 0) for h, c in self.curves]))
+        table.insert(0, "half", pd.array([h for h, c in self.curves for _ in range(len(c.times))], dtype="Int64"))
         if any(c.loudness is not None for _, c in self.curves):  # where the audio was measured
             table["loudness_db"] = np.concatenate([np.full(len(c.times), np.nan) if c.loudness is None else c.loudness
                                                    for _, c in self.curves])

@@ -80,15 +80,26 @@ def write_plot(result: TagResult, path: Path) -> Path:
     """A plot of the score curves over the match with the events marked (and the loudness of the match audio,
     grey, where it was measured), in the format the suffix names (PNG, JPEG, SVG or PDF)."""
     image_format = plot_format(path)
-    import matplotlib
+    buffer = io.BytesIO()
+    score_figure(result).savefig(buffer, format=image_format, dpi=100)
+    with atomic_write(path, "wb") as handle:
+        handle.write(buffer.getvalue())
+    return path
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from matplotlib.ticker import FuncFormatter
+#: tick steps of a plot's time axis (seconds): the first that gives at most 12 ticks
+TIME_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def score_figure(result: TagResult):
+    """The matplotlib figure of ``write_plot``: a panel per half, time in mm:ss, the legend (with the loudness
+    curve) beside the axes, clear of the event labels along the top."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     panels = len(result.curves)
-    figure, axes = plt.subplots(panels, 1, figsize=(14, 3.2 * panels), squeeze=False)
+    figure = Figure(figsize=(14, 3.2 * panels))
+    axes = figure.subplots(panels, 1, squeeze=False)
     for axis, (half, curves) in zip(axes[:, 0], result.curves):
         for column, cls in enumerate(curves.classes):
             if cls != BACKGROUND:
@@ -103,20 +114,17 @@ def write_plot(result: TagResult, path: Path) -> Path:
             lines += loudness.plot(curves.times, curves.loudness, lw=0.6, color="grey", alpha=0.6)
             labels.append("loudness (dB, right axis)")
             loudness.set_ylabel("loudness (dB)", fontsize=7)
+        span = float(curves.times[-1]) if len(curves.times) else 1.0
+        axis.xaxis.set_major_locator(MultipleLocator(next((s for s in TIME_STEPS_S if span / s <= 12), 7200)))
         axis.xaxis.set_major_formatter(FuncFormatter(lambda seconds, _: clock(seconds)))
+        axis.set_xlim(0, max(span, 1.0))
         axis.set_ylim(0, 1.15)
         axis.set_ylabel("probability")
         axis.set_title(f"{Path(result.source).name}" + (f" - half {half}" if half else ""), fontsize=9)
-        # beside the axes, never over the event labels along the top
         axis.legend(lines, labels, loc="upper left", bbox_to_anchor=(1.06 if curves.loudness is not None else 1.01, 1),
                     fontsize=7, borderaxespad=0)
     axes[-1, 0].set_xlabel("time (mm:ss); dashed lines: events")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=image_format, dpi=100)
-    plt.close(figure)
-    with atomic_write(path, "wb") as handle:
-        handle.write(buffer.getvalue())
-    return path
+    return figure
 
 

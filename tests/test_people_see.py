@@ -92,3 +92,149 @@ def test_finding_6_missing_checkpoint_names_weights_and_zero_shot(small_video, t
     result = run("tag", small_video, "--weights", tmp_path / "nothing", "-o", tmp_path / "e.json")
     assert result.exit_code == 1
     assert "--weights" in result.output and "--zero-shot" in result.output
+
+
+# --- 2. the review page at common widths ---------------------------------------------------------------------
+
+from tests.test_review import browser  # noqa: E402,F401  (one headless Chromium per module, as the review tests)
+
+PAGE_GEOMETRY = """(function () {
+  var box = function (el) { var b = el.getBoundingClientRect(); return {left: b.left, top: b.top, right: b.right,
+                                                                       bottom: b.bottom, width: b.width}; };
+  var list = document.getElementById('events').closest('section');
+  return {page: document.documentElement.scrollWidth, width: innerWidth, height: innerHeight,
+          video: box(document.getElementById('player')), list: box(list),
+          cells: Array.from(document.querySelectorAll('#ev-1 td')).map(box)};
+})()"""
+WIDTHS = {1280: 900, 1024: 800, 390: 844}
+
+
+@pytest.fixture(scope="module")
+def review_page(clip, tmp_path_factory) -> Path:
+    """The review page of a 60 s clip with six events (thumbnails decoded), beside its video."""
+    import os
+
+    folder = tmp_path_factory.mktemp("page")
+    os.link(clip("page.mp4", seconds=60, fps=FPS, **SMALL), folder / "page.mp4")
+    events = [("substitution", 5.0, 0.41, None), ("card", 11.0, 0.52, None), ("goal", 17.0, 0.98, None),
+              ("goal", 30.0, 0.6, None), ("card", 44.0, 0.7, None), ("substitution", 55.0, 0.5, None)]
+    events_file = write_events_file(folder / "page.events.json", "page.mp4", 60.0, events)
+    assert run("report", events_file, "-q").exit_code == 0
+    return folder / "page.report.html"
+
+
+def at_width(browser, page: Path, width: int) -> dict:
+    from tests.chromium import file_url
+
+    browser.send("Emulation.setDeviceMetricsOverride", width=width, height=WIDTHS[width], deviceScaleFactor=1,
+                 mobile=width < 600)
+    browser.load(file_url(page))
+    browser.evaluate("document.head.insertAdjacentHTML('beforeend', '<style>*{transition:none!important}</style>')")
+    return browser.evaluate(PAGE_GEOMETRY)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_finding_2_review_page_at_common_widths(review_page, browser, width, tmp_path):
+    try:
+        shape = at_width(browser, review_page, width)
+        browser.screenshot(tmp_path / f"top-{width}.png")
+        assert shape["page"] <= width  # no horizontal scroll
+        video, list_box = shape["video"], shape["list"]
+        if width >= 1024:  # every column of a row lies inside the list, on screen
+            assert all(cell["width"] > 0 and list_box["left"] <= cell["left"] and cell["right"] <= list_box["right"]
+                       for cell in shape["cells"]), shape["cells"]
+        beside = video["left"] >= list_box["right"]
+        above = video["bottom"] <= list_box["top"] + 1
+        assert beside or above, (video, list_box)
+        assert beside == (width == 1280)
+        # the last event, played from the bottom of the page, plays in sight
+        browser.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        browser.evaluate("document.querySelector('#ev-6 td.num').click()", gesture=True)
+        shape = browser.evaluate(PAGE_GEOMETRY)
+        browser.screenshot(tmp_path / f"played-{width}.png")
+        assert 0 <= shape["video"]["top"] and shape["video"]["bottom"] <= shape["height"], shape["video"]
+        # a thumbnail enlarges on click (and back on a second click)
+        small = browser.evaluate("document.querySelector('#ev-6 figure img').getBoundingClientRect().width")
+        browser.evaluate("document.querySelector('#ev-6 figure').click()")
+        large = browser.evaluate("document.querySelector('#ev-6 figure img').getBoundingClientRect().width")
+        assert large >= 3 * small >= 150
+        assert browser.evaluate("document.querySelector('#ev-6').classList.contains('active')")  # it plays on
+        browser.evaluate("document.querySelector('#ev-6 figure').click()")
+        assert browser.evaluate("document.querySelector('#ev-6 figure img').getBoundingClientRect().width") == small
+    finally:
+        browser.send("Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1, mobile=False)
+
+
+# --- 3. charts say what they show ----------------------------------------------------------------------------
+
+def tag_result(halves=(None,), loudness: bool = True):
+    """A TagResult of a 22 s video with curves whose raw card peak (0.92) stands above its event's confidence."""
+    import numpy as np
+
+    from highlighter.curves import ScoreCurves
+    from highlighter.events import Event, TagResult
+
+    classes = ["background", "goal", "card", "substitution"]
+    times = np.arange(22.0)
+    probabilities = np.full((22, 4), 0.05)
+    probabilities[11, 2], probabilities[17, 1] = 0.92, 0.97
+    probabilities[:, 0] = 1 - probabilities[:, 1:].sum(axis=1)
+    curves = ScoreCurves(classes, times, probabilities, np.linspace(-30, -10, 22) if loudness else None)
+    events = [Event(label, t, t - 2, t + 3, c, half) for half in halves
+              for label, t, c in (("card", 11.0, 0.52), ("goal", 17.0, 0.98))]
+    return TagResult("broadcast.mp4", 22.0, 1.0, {"name": "highlighter-tiny"}, classes, events,
+                     [(half, curves) for half in halves])
+
+
+def test_finding_3_plot_reads_in_mm_ss_with_the_legend_clear_of_the_labels():
+    from highlighter.export import score_figure
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = score_figure(tag_result())
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    axis = figure.axes[0]
+    low, high = axis.get_xlim()
+    shown = [label for at, label in zip(axis.get_xticks(), axis.get_xticklabels()) if low <= at <= high]
+    assert [label.get_text() for label in shown] == ["00:00", "00:05", "00:10", "00:15", "00:20"]
+    legend = axis.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["goal", "card", "substitution", "loudness (dB, right axis)"]
+    legend_box = legend.get_window_extent(renderer)
+    labels = [t for t in axis.texts if t.get_text() in ("card", "goal")]
+    assert len(labels) == 2
+    for text in labels + shown:
+        assert not legend_box.overlaps(text.get_window_extent(renderer)), text.get_text()
+    assert not legend_box.overlaps(axis.get_window_extent(renderer))  # beside the curves, not over them
+
+
+def test_finding_3_review_chart_says_what_the_dots_are(tmp_path):
+    import re
+
+    from highlighter.review.build import report_for_result
+
+    page = report_for_result(tag_result(), tmp_path / "b.events.json").path.read_text()
+    legend = re.search(r'<span class="dots"[^>]*>([^<]*)</span>', page).group(1)
+    assert "raw" in legend and "smoothed" in legend and "confidence" in legend
+    assert "loudness" in page.split('class="legend"', 1)[1].split("</div>", 1)[0]
+    assert "dot at its confidence 0.52 (the smoothed score&#x27;s peak); the raw curve reads 0.92 there" in page
+
+
+# --- 4. a page built from a CSV events file ------------------------------------------------------------------
+
+def test_finding_4_page_from_a_csv_says_what_it_knows(clip, tmp_path):
+    import re
+
+    video = clip("csv.mp4", seconds=22, fps=FPS, **SMALL)
+    (tmp_path / "b.events.csv").write_text("label,time_s,timecode,start_s,end_s,confidence,half\n"
+                                           "card,11.0,00:00:11.0,9.0,14.0,0.52,\ngoal,17.0,00:00:17.0,15.0,20.5,0.98,\n")
+    for extra, last_tick in (([], "00:20"), (["--video", video], "00:20")):
+        page = tmp_path / "b.html"
+        result = run("report", tmp_path / "b.events.csv", "-o", page, "--thumbnails", "0", "-q", *extra)
+        assert result.exit_code == 0, result.output
+        html = page.read_text()
+        assert "zero-shot" not in html and "not recorded in this events file" in html
+        ticks = re.findall(r'<text class="axis" x="[\d.]+" y="164" text-anchor="\w+">([\d:]+)</text>', html)
+        assert ticks[-1] == last_tick and "01:00" not in ticks, ticks
+    assert "<dt>duration</dt><dd>00:22</dd>" in html  # the video's own duration, with --video

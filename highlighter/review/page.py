@@ -123,8 +123,10 @@ def _cards(content: PageContent) -> str:
         match.append(("halves", "2" if document.is_game else "1 (a single video)"))
     model = document.model
     digest = model.get("sha256")
-    model_rows = [("name", e(model.get("name") or "unknown")),
-                  ("checkpoint", f"<code>{e(model.get('checkpoint') or 'none (zero-shot)')}</code>"),
+    recorded = bool(model.get("name"))  # a CSV or SoccerNet events file does not record the model
+    checkpoint = model.get("checkpoint") or ("none (zero-shot)" if recorded else "not recorded in this events file")
+    model_rows = [("name", e(model.get("name") or "not recorded in this events file")),
+                  ("checkpoint", f"<code>{e(checkpoint)}</code>"),
                   ("sha256", f'<code title="{e(digest)}">{e(digest[:16])}…</code>' if digest else "–")]
     if model.get("pretrained"):
         model_rows.append(("pretrained", e(model["pretrained"])))
@@ -147,9 +149,17 @@ def _legend(content: PageContent) -> str:
     loudness = any(p.loudness is not None for p in content.panels)
     return '<div class="legend">' + "".join(
         f'<span style="--c:{class_colour(c, document.classes)}">{e(c)}</span>' for c in document.highlight_classes
-    ) + "<span style=\"--c:#94a3b8\">events: dots at their confidence</span>" + (
+    ) + f'<span class="dots" style="--c:#94a3b8">{e(_dots_meaning(content))}</span>' + (
         '<span class="loud" style="--c:#b8c0cc">crowd loudness (scaled to the chart)</span>' if loudness else ""
     ) + "</div>"
+
+
+def _dots_meaning(content: PageContent) -> str:
+    """What an event's dot shows: with curves drawn, its height is not where the raw line peaks, so say why."""
+    if content.panels:
+        return ("lines: raw per-second scores; dots: each event at its confidence, the peak of its class's smoothed "
+                "score (below a brief raw peak)")
+    return "dots: each event at its confidence"
 
 
 def _halves(content: PageContent) -> list[int | None]:
@@ -173,8 +183,10 @@ def _curves(content: PageContent) -> str:
             duration = content.videos.half(half).info.duration_s
         elif panel is not None and len(panel.times):
             duration = float(panel.times[-1])
-        else:  # no video, no curves: long enough for the events (and the recorded duration of a single video)
-            duration = max([ev.time_s for _, ev in events] + [document.duration_s or 0.0 if single else 0.0, 60.0])
+        elif single and document.duration_s:
+            duration = document.duration_s
+        else:  # no video, no curves, no recorded duration: as long as the events reach
+            duration = max([ev.end_s for _, ev in events] + [1.0])
         title = f"Half {half}" if half else "Whole video"
         parts.append(f"<h3>{e(title)}</h3>" + svg_panel(title, duration, events, document.classes, panel))
     if not content.panels:

@@ -512,6 +512,7 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
     from highlighter.cut.reel import ReelSettings
     from highlighter.cut.run import plan_cut, write_cut
     from highlighter.cut.selection import SelectionSettings
+    from highlighter.wording import counted
 
     setup_logging(quiet)
     settings = configured(("cut",), config_file(), dict(crf=crf, preset=preset, caption_renderer=caption_renderer,
@@ -525,8 +526,8 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
     for warning in result.warnings:
         stderr.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     if not quiet:
-        stdout.print(f"wrote {result.path} ({result.format}): {result.events} events in {len(result.windows)} "
-                     f"windows, {result.duration_s:.1f} s")
+        stdout.print(f"wrote {result.path} ({result.format}): {counted(result.events, 'event')} in "
+                     f"{counted(len(result.windows), 'window')}, {result.duration_s:.1f} s")
         if result.chapters_video is not None:
             stdout.print(f"wrote {result.chapters_video} with {result.events} chapters")
 

@@ -10,10 +10,12 @@ from rich.table import Table
 from highlighter.evaluation.spotting import Evaluation
 from highlighter.events import TagResult, timecode
 from highlighter.labels import BACKGROUND
+from highlighter.provenance import TrainedOn
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.video import VideoInfo, choose_backend
 from highlighter.video.backends import decord_unfit
 from highlighter.video.colour import colour_summary
+from highlighter.wording import counted
 
 
 def _seconds(value: float | None) -> str:
@@ -128,8 +130,11 @@ def events_table(result: TagResult) -> Table:
         table.add_row(f"{half}{timecode(event.time_s)}", f"[{colour}]{escape(event.label)}", f"{event.confidence:.2f}",
                       f"{timecode(event.start_s)}–{timecode(event.end_s)}")
     counts = Counter(e.label for e in result.events)
-    per_class = escape(", ".join(f"{counts[c]} {c}" for c in result.classes if c != BACKGROUND))
+    per_class = escape(", ".join(counted(counts[c], c) for c in result.classes if c != BACKGROUND))
     rate = result.frames / result.wall_s if result.wall_s else 0.0
     table.caption = (f"{per_class}; match {timecode(result.duration_s)}, tagged in {result.wall_s:.1f} s "
                      f"({result.frames} frames, {rate:.1f} frames/s)")
+    trained = result.model.get("trained_on")
+    if trained:
+        table.caption += escape(f"\nmodel trained on {TrainedOn(**trained).describe()}")
     return table

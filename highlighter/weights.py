@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable
 
@@ -26,6 +26,7 @@ from highlighter.limits import (
     MAX_WIDTH,
     MIN_IMAGE_SIZE,
 )
+from highlighter.provenance import TrainedOn
 from highlighter.schema import Between, FileRecord, Matches, OneLine, Size, build
 
 if TYPE_CHECKING:  # the spec's transform needs PyTorch; reading a checkpoint's metadata does not
@@ -93,6 +94,7 @@ class ClassifierSpec(FileRecord):
     mean: Annotated[list[Annotated[float, Between(-1e3, 1e3)]], Size(3, 3)]
     std: Annotated[list[Annotated[float, Between(1e-6, 1e3)]], Size(3, 3)]
     extra: dict[str, Any] = field(default_factory=dict)  # label map, training config, metrics, data summary
+    trained_on: TrainedOn | None = None  # what it was trained on (None: written before this was recorded)
 
     def transform(self, train: bool = False) -> Callable[[Any], torch.Tensor]:
         """The model's own preprocessing of a PIL image (resize, crop, normalise); for training with a
@@ -187,9 +189,10 @@ def checkpoint_info(reference: str | Path, folder: Path) -> dict[str, Any]:
     """The ``model`` block of the events JSON for a checkpoint: its model name, the ``reference`` as given (a
     folder or hf-hub name) and the SHA-256 of the weights in ``folder`` (the reference resolved). Read
     without PyTorch."""
-    name = read_spec(folder).model
+    spec = read_spec(folder)
     digest = hashlib.sha256()
     with open(weights_file(folder), "rb") as weights:  # in pieces: the file can be larger than the model in bf16
         while chunk := weights.read(1 << 24):
             digest.update(chunk)
-    return {"name": name, "checkpoint": str(reference), "sha256": digest.hexdigest()}
+    trained = {"trained_on": asdict(spec.trained_on)} if spec.trained_on is not None else {}
+    return {"name": spec.model, "checkpoint": str(reference), "sha256": digest.hexdigest(), **trained}

@@ -238,3 +238,54 @@ def test_finding_4_page_from_a_csv_says_what_it_knows(clip, tmp_path):
         ticks = re.findall(r'<text class="axis" x="[\d.]+" y="164" text-anchor="\w+">([\d:]+)</text>', html)
         assert ticks[-1] == last_tick and "01:00" not in ticks, ticks
     assert "<dt>duration</dt><dd>00:22</dd>" in html  # the video's own duration, with --video
+
+
+# --- 5. provenance ------------------------------------------------------------------------------------------
+
+def test_finding_5_checkpoint_records_its_synthetic_training_data(trained, synth_root, test_game, tmp_path):
+    import json
+    import shutil
+
+    from highlighter.model import load_checkpoint
+    from highlighter.provenance import game_is_synthetic, video_is_synthetic
+    from highlighter.weights import CheckpointError, read_spec
+
+    _, result = trained
+    meta = json.loads((result.checkpoint / "highlighter.json").read_text())
+    assert meta["trained_on"] == {"data": "synthetic", "train_games": 4, "val_games": 1, "test_games": 1,
+                                  "synthetic_games": 6, "classes": ["background", "goal", "card", "substitution"]}
+    assert game_is_synthetic(test_game) and video_is_synthetic(next(test_game.glob("1_*.mkv")))
+    # a checkpoint written before the field existed still loads; a malformed one is one error naming the key
+    old = tmp_path / "old"
+    shutil.copytree(result.checkpoint, old)
+    del meta["trained_on"]
+    (old / "highlighter.json").write_text(json.dumps(meta))
+    assert read_spec(old).trained_on is None and load_checkpoint(old) is not None
+    meta["trained_on"] = {"data": "drawings", "train_games": 4, "val_games": 1, "test_games": 1,
+                          "synthetic_games": 6, "classes": ["goal"]}
+    (old / "highlighter.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="trained_on.data"):
+        read_spec(old)
+
+
+def test_finding_5_synthetic_checkpoint_on_real_footage_is_flagged(trained, test_game, clip, tmp_path):
+    import json
+
+    from highlighter.provenance import video_is_synthetic
+
+    _, result = trained
+    real = clip("real.mp4", seconds=8, fps=FPS, **SMALL)  # not made by `highlight synth`
+    assert not video_is_synthetic(real)
+    outcome = run("tag", real, "--weights", result.checkpoint, "-o", tmp_path / "real.events.json", "--report")
+    assert outcome.exit_code == 0, outcome.output
+    assert "trained on synthetic games only" in " ".join(outcome.output.split())
+    document = json.loads((tmp_path / "real.events.json").read_text())
+    assert document["model"]["trained_on"]["data"] == "synthetic"
+    assert "model trained on synthetic games (4 train, 1 val, 1 test)" in " ".join(outcome.output.split())
+    page = (tmp_path / "real.report.html").read_text()
+    assert "<dt>trained on</dt><dd>synthetic games (4 train, 1 val, 1 test): background, goal, card, substitution" \
+        in page
+    # on its own kind of video, no warning
+    outcome = run("tag", next(test_game.glob("1_*.mkv")), "--weights", result.checkpoint, "-o",
+                  tmp_path / "synth.events.json")
+    assert outcome.exit_code == 0 and "synthetic games only" not in outcome.output

@@ -15,6 +15,7 @@ from highlighter.errors import failure_message
 from highlighter.events import TagResult
 from highlighter.fleet.jobs import Job, plan_jobs
 from highlighter.fleet.manifest import Manifest
+from highlighter.provenance import TrainedOn, warn_if_real_footage
 from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
 from highlighter.weights import read_spec, resolve_checkpoint
 
@@ -102,10 +103,11 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
             run.skipped.append(job.path)
         else:
             pending.append(job)
+    trained = None
     if pending and not settings.tag.zero_shot:  # a missing checkpoint fails the run at once, before PyTorch loads
-        read_spec(resolve_checkpoint(settings.tag.weights))
+        trained = read_spec(resolve_checkpoint(settings.tag.weights)).trained_on
     finisher = Finisher(settings, manifest, single, report, on_result, run)
-    pending = [job for job in pending if _openable(job, finisher)]
+    pending = [job for job in pending if _openable(job, finisher, trained)]
     if pending:
         if settings.tag.engine == "ray":
             from highlighter.fleet.ray_engine import run_ray as engine
@@ -115,11 +117,13 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
     return run
 
 
-def _openable(job: Job, finisher: Finisher) -> bool:
+def _openable(job: Job, finisher: Finisher, trained: TrainedOn | None = None) -> bool:
     """Whether ``job``'s input opens as a video or a game folder (else it has failed, reported at once: before the
-    model loads, so a mistyped path costs no wait)."""
+    model loads, so a mistyped path costs no wait); a warning where a checkpoint ``trained`` on synthetic games
+    only is to tag real footage."""
     try:
-        expand_inputs([job.path])
+        (_, videos), = expand_inputs([job.path])
+        warn_if_real_footage(trained, job.path, list(videos.values()))
     except Exception as exc:
         finisher.failed(job, exc)
         return False

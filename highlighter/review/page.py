@@ -14,10 +14,12 @@ from importlib import resources
 
 from highlighter import __version__
 from highlighter.labels import class_colour
+from highlighter.provenance import TrainedOn
 from highlighter.review.curves import CurvePanel, svg_panel
 from highlighter.events import EventsDocument, clock, match_clock
 from highlighter.review.source import MatchVideos
 from highlighter.review.thumbnails import Thumbnail
+from highlighter.wording import counted
 from highlighter.events import Event
 
 TEMPLATE = "template.html"
@@ -90,8 +92,7 @@ def _match_name(content: PageContent) -> str:
 def _subtitle(content: PageContent) -> str:
     document = content.document
     counts = Counter(e.label for e in document.events)
-    parts = [f"{counts[c]} {c}{'s' if counts[c] != 1 and not c.endswith('s') else ''}"
-             for c in document.highlight_classes if counts[c]]
+    parts = [counted(counts[c], c) for c in document.highlight_classes if counts[c]]
     what = ", ".join(parts) if parts else "no events"
     duration = content.videos.duration_s if content.videos else document.duration_s
     return f"{what} · match {duration_text(duration)}" + (" · 2 halves" if document.is_game else "")
@@ -130,6 +131,8 @@ def _cards(content: PageContent) -> str:
                   ("sha256", f'<code title="{e(digest)}">{e(digest[:16])}…</code>' if digest else "–")]
     if model.get("pretrained"):
         model_rows.append(("pretrained", e(model["pretrained"])))
+    if model.get("trained_on"):
+        model_rows.append(("trained on", e(TrainedOn(**model["trained_on"]).describe())))
     timing = document.timing
     wall, frames = timing.get("wall_s"), timing.get("frames")
     rate = f"{frames / wall:.1f} frames/s" if wall and frames else "–"

@@ -30,6 +30,7 @@ from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
 from highlighter.progress import Tracker
+from highlighter.provenance import trained_on
 from highlighter.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings, shipped_settings
 from highlighter.training.datasets import (
     TrainingData,
@@ -178,6 +179,7 @@ class Trainer:
         self.data: TrainingData = build_datasets(config, self.video, self.label_map, self.classifier.spec,
                                                  self.progress)
         self.data_summary = self.data.summary
+        self.trained_on = trained_on(self.data_summary, self.config.data, self.classifier.spec.classes)
         weighted = config.balance == "loss" or (config.balance == "sampler" and self.rank.world > 1)
         self.class_weights = class_weights(self.data.splits["train"], len(self.classes)).to(self.device) if weighted \
             else None
@@ -418,6 +420,7 @@ class Trainer:
             "complete": result is not None,
             **({"fusion": fusion_entry} if fusion_entry else {}),
         }
+        spec.trained_on = self.trained_on
         current = {k: v.detach().clone() for k, v in self.classifier.state_dict().items()}
         self.classifier.load_state_dict(state)
         save_checkpoint(self.out, self.classifier,

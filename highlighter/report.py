@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -102,19 +103,21 @@ def evaluation_notes(evaluation: Evaluation) -> list[str]:
 
 
 def classification_table(report: ClassificationReport, title: str) -> Table:
-    """Per-class precision / recall / F1 / support and the averages, with the confusion matrix."""
-    table = Table(title=escape(title), title_justify="left", caption_justify="left")
+    """Per-class precision / recall / F1 / support and the averages, with the confusion matrix (columns: the
+    predicted class), narrow enough for an 80-column terminal with the four highlight classes."""
+    table = Table(title=escape(title), title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
     table.add_column("class", no_wrap=True)
     for name in ("precision", "recall", "F1", "images"):
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     for cls in report.classes:
-        table.add_column(escape(f"→{cls[:6]}"), justify="right", style="dim")
+        table.add_column(escape(f"→{cls[:5]}"), justify="right", style="dim", no_wrap=True)
     for row, cls in enumerate(report.classes):
         table.add_row(escape(cls), f"{report.precision[cls]:.3f}", f"{report.recall[cls]:.3f}", f"{report.f1[cls]:.3f}",
                       str(report.support[cls]), *map(str, report.confusion[row]))
     loss = "" if report.loss is None else f", loss {report.loss:.4f}"
     table.caption = (f"accuracy {report.accuracy:.3f}, balanced accuracy {report.balanced_accuracy:.3f}, "
-                     f"macro-F1 {report.macro_f1:.3f}{loss}")
+                     f"macro-F1 {report.macro_f1:.3f}{loss}; →class: images predicted as that class")
     return table
 
 

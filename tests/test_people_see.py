@@ -289,3 +289,88 @@ def test_finding_5_synthetic_checkpoint_on_real_footage_is_flagged(trained, test
     outcome = run("tag", next(test_game.glob("1_*.mkv")), "--weights", result.checkpoint, "-o",
                   tmp_path / "synth.events.json")
     assert outcome.exit_code == 0 and "synthetic games only" not in outcome.output
+
+
+# --- 7. the small things ------------------------------------------------------------------------------------
+
+def test_finding_7_cut_suggests_a_class_and_counts_in_plain_english(short_match, tmp_path):
+    outcome = run("cut", short_match, "-o", tmp_path / "x.srt", "--classes", "goals")
+    assert outcome.exit_code == 1 and outcome.output.startswith("Error: ")
+    assert "did you mean 'goal'?" in outcome.output and not (tmp_path / "x.srt").exists()
+    outcome = run("cut", short_match, "-o", tmp_path / "x.srt", "--classes", "goal")
+    assert outcome.exit_code == 0 and "1 event in 1 window," in outcome.output, outcome.output
+
+
+def test_finding_7_no_blank_line_before_an_error(tmp_path):
+    outcome = run("tag", tmp_path / "missing.mp4", *ZERO_SHOT)
+    assert outcome.exit_code == 1 and outcome.output.startswith("Error: "), repr(outcome.output)
+
+
+def test_finding_7_finished_bars_show_time_and_rate_and_log_in_order():
+    import io
+    import re
+    import time
+
+    from rich.console import Console
+
+    from highlighter.progress import Tracker, make_progress
+
+    log = io.StringIO()
+    console = Console(file=log, width=120)  # not a terminal: as when piped to a log
+    with make_progress("frames", console=console) as progress:
+        for step in (1, 2):
+            console.print(f"step {step}")
+            tracker = Tracker(progress, f"work {step}", None)
+            time.sleep(0.2)
+            tracker.finish(count=10)  # one update: rich alone would show no rate and 0:00:00
+    lines = [line.strip() for line in log.getvalue().splitlines()]
+    assert [line.split()[0] + " " + line.split()[1] for line in lines] == ["step 1", "work 1", "step 2", "work 2"]
+    for line in lines[1::2]:
+        rate, elapsed = re.search(r"([\d.]+) frames/s ([\d.]+) s", line).groups()
+        assert float(elapsed) >= 0.2 and 10 / float(elapsed) * 0.8 <= float(rate) <= 10 / float(elapsed) * 1.2
+
+
+def test_finding_7_constant_rate_despite_a_late_last_frame(clip):
+    import json
+
+    video = clip("lastgap.mp4", seconds=8, fps=FPS, drop=(7.85, 7.95), **SMALL)  # only the last step is long
+    outcome = run("info", video, "--json")
+    assert outcome.exit_code == 0 and json.loads(outcome.output)["variable_frame_rate"] is False
+    hole = clip("midgap.mp4", seconds=8, fps=FPS, drop=(3.0, 4.0), **SMALL)  # a gap inside still counts
+    assert json.loads(run("info", hole, "--json").output)["variable_frame_rate"] is True
+
+
+def test_finding_7_half_is_empty_in_scores_as_in_events(tmp_path):
+    import json
+
+    from highlighter.export import write_events, write_scores
+    from highlighter.review.curves import read_scores
+
+    result = tag_result()
+    write_scores(result, tmp_path / "s.csv")
+    write_events(result, tmp_path / "e.json", "json")
+    first_row = (tmp_path / "s.csv").read_text().splitlines()[1]
+    assert first_row.startswith(",0.00000,") and json.loads((tmp_path / "e.json").read_text())["events"][0]["half"] is None
+    assert [panel.half for panel in read_scores(tmp_path / "s.csv")] == [None]
+    game = tag_result(halves=(1, 2))
+    write_scores(game, tmp_path / "g.csv")
+    assert [panel.half for panel in read_scores(tmp_path / "g.csv")] == [1, 2]
+
+
+def test_finding_7_classification_table_reads_at_80_columns():
+    import io
+
+    import numpy as np
+    from rich.console import Console
+
+    from highlighter.evaluation.metrics import classification_report
+    from highlighter.report import classification_table
+
+    targets = np.repeat(np.arange(4), 50)
+    report = classification_report(targets, np.roll(targets, 7), ["background", "goal", "card", "substitution"])
+    out = io.StringIO()
+    Console(file=out, width=80).print(classification_table(report, "frame classification on the test game"))
+    text = out.getvalue()
+    assert "…" not in text
+    for word in ("precision", "recall", "images", "substitution", "→backg", "→subst"):
+        assert word in text

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from cli import highlight
 from tests.conftest import write_events_file
+from tests.test_review import browser  # noqa: F401  (one headless Chromium for the module, as the review tests)
 
 FPS = 25.0
 SMALL = dict(width=160, height=120)
@@ -96,8 +97,6 @@ def test_finding_6_missing_checkpoint_names_weights_and_zero_shot(small_video, t
 
 # --- 2. the review page at common widths ---------------------------------------------------------------------
 
-from tests.test_review import browser  # noqa: E402,F401  (one headless Chromium per module, as the review tests)
-
 PAGE_GEOMETRY = """(function () {
   var box = function (el) { var b = el.getBoundingClientRect(); return {left: b.left, top: b.top, right: b.right,
                                                                        bottom: b.bottom, width: b.width}; };
@@ -167,8 +166,9 @@ def test_finding_2_review_page_at_common_widths(review_page, browser, width, tmp
 
 # --- 3. charts say what they show ----------------------------------------------------------------------------
 
-def tag_result(halves=(None,), loudness: bool = True):
-    """A TagResult of a 22 s video with curves whose raw card peak (0.92) stands above its event's confidence."""
+def tag_result(halves=(None,)):
+    """A TagResult of a 22 s video (or game with these ``halves``) with the crowd's loudness and curves whose raw
+    card peak (0.92) stands above its event's confidence."""
     import numpy as np
 
     from highlighter.curves import ScoreCurves
@@ -179,7 +179,7 @@ def tag_result(halves=(None,), loudness: bool = True):
     probabilities = np.full((22, 4), 0.05)
     probabilities[11, 2], probabilities[17, 1] = 0.92, 0.97
     probabilities[:, 0] = 1 - probabilities[:, 1:].sum(axis=1)
-    curves = ScoreCurves(classes, times, probabilities, np.linspace(-30, -10, 22) if loudness else None)
+    curves = ScoreCurves(classes, times, probabilities, np.linspace(-30, -10, 22))
     events = [Event(label, t, t - 2, t + 3, c, half) for half in halves
               for label, t, c in (("card", 11.0, 0.52), ("goal", 17.0, 0.98))]
     return TagResult("broadcast.mp4", 22.0, 1.0, {"name": "highlighter-tiny"}, classes, events,

@@ -94,6 +94,12 @@ def tag(video_or_game_folder: str | Path, weights: str | Path | None = None, *, 
 
     sections = configured(("video", "smoother", "tag"), config, {"weights": weights, **settings})
     source, halves = expand_inputs([Path(video_or_game_folder)])[0]  # the settings, then the input, then the model
+    if not sections["tag"].zero_shot:
+        from highlighter.provenance import warn_if_real_footage
+        from highlighter.model.checkpoint import read_spec, resolve_checkpoint
+
+        trained = read_spec(resolve_checkpoint(sections["tag"].weights)).trained_on
+        warn_if_real_footage(trained, source, list(halves.values()))
     return Tagger.from_settings(sections["video"], sections["smoother"], sections["tag"], progress).tag(source, halves)
 
 

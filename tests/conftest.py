@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from highlighter.video.testpattern import write_pattern_video
+from tests.chromium import Browser, chromium_binary
 from tests.support import AUDIO, FORBIDDEN_IN_CI, IN_CI, SMOOTHER, SYNTH, VIDEO, config
 
 
@@ -90,3 +91,21 @@ def test_game(trained, synth_root) -> Path:
     trainer, _ = trained
     (game,) = trainer.data_summary["test"]["game_list"]
     return synth_root / game
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (CI installs it: there a missing browser fails)."""
+    try:
+        import websocket  # noqa: F401
+    except ImportError:
+        if IN_CI:
+            pytest.fail("websocket-client is not installed (the review tests drive Chromium with it)")
+        pytest.skip("websocket-client is not installed")
+    if chromium_binary() is None:
+        if IN_CI:
+            pytest.fail("chromium is not installed: scripts/install.sh --test installs it")
+        pytest.skip("chromium is not installed")
+    browser = Browser()
+    yield browser
+    browser.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from highlighter.cli.group import highlight, quiet_option, settings_for, setup_logging, stderr, stdout
+from highlighter.cli.group import file_only, highlight, quiet_option, settings_for, setup_logging, stderr, stdout
 from highlighter.config.schema import choices
 from highlighter.config.settings import CutSettings
 from highlighter.cut.formats import CUT_FORMATS
@@ -15,7 +15,7 @@ from highlighter.progress import make_progress
 
 @highlight.command()
 @click.argument("events", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), callback=file_only,
               help="Output: .mp4/.mkv reel, .edl, .srt, .txt (YouTube chapters) or .ffmeta (FFmpeg chapters).")
 @click.option("--format", "fmt", type=click.Choice(CUT_FORMATS), default=None, show_default=False,
               help="Output format when OUT's suffix does not say it.")
@@ -55,6 +55,7 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
     from highlighter.cut.reel import ReelSettings
     from highlighter.cut.run import plan_cut, write_cut
     from highlighter.cut.selection import SelectionSettings
+    from highlighter.wording import counted
 
     setup_logging(quiet)
     settings = settings_for(("cut",), before_s=None if before is None else {"default": before},
@@ -68,7 +69,7 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
     for warning in result.warnings:
         stderr.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     if not quiet:
-        stdout.print(f"wrote {result.path} ({result.format}): {result.events} events in {len(result.windows)} "
-                     f"windows, {result.duration_s:.1f} s")
+        stdout.print(f"wrote {result.path} ({result.format}): {counted(result.events, 'event')} in "
+                     f"{counted(len(result.windows), 'window')}, {result.duration_s:.1f} s")
         if result.chapters_video is not None:
             stdout.print(f"wrote {result.chapters_video} with {result.events} chapters")

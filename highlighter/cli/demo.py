@@ -44,3 +44,5 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
     scores = {score.metric: score.average_map for score in result.evaluation.scores}
     stdout.print(f"[bold]demo score: loose average-mAP {scores['loose']:.1f}, tight {scores['tight']:.1f} "
                  f"(files under {out}/)")
+    stdout.print(f"checkpoint: {result.training.checkpoint}/ (trained on synthetic games: tag with it using "
+                 f"`highlight tag VIDEO --weights {result.training.checkpoint}`)")

@@ -67,6 +67,20 @@ def config_file() -> str | None:
     return click.get_current_context().find_root().params.get("config")
 
 
+def folder_or_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """An output that may be a folder: ``newdir/`` (a trailing separator) makes the folder."""
+    from highlighter.outputs.targets import output_target
+
+    return output_target(value)
+
+
+def file_only(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """An output that is one file: ``newdir/`` is refused rather than written as a file named ``newdir``."""
+    from highlighter.outputs.targets import output_target
+
+    return output_target(value, folder_ok=False)
+
+
 def settings_for(sections: tuple[str, ...], **renamed: Any) -> dict[str, Any]:
     """The one path from a command's options to the library's settings: the named sections of the settings
     (configs/defaults.yaml, --config over it), with each option given on the command line (or through the

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from highlighter.cli.group import decoder_option, highlight, quiet_option, settings_for, setup_logging, stderr
+from highlighter.cli.group import decoder_option, folder_or_file, highlight, quiet_option, settings_for, setup_logging, stderr
 from highlighter.progress import make_progress
 
 
 @highlight.command()
 @click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Page file (one input) or folder (several); default NAME.report.html beside each events file.")
+@click.option("-o", "--out", type=click.Path(), callback=folder_or_file,
+              help="Page file (one input) or folder (several, or a path ending in /); default NAME.report.html "
+                   "beside each events file.")
 @click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
               help="Score curves from `highlight tag --scores` (.npz or .csv) to draw (one input).")
 @click.option("--video", type=click.Path(path_type=Path),

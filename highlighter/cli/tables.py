@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -11,10 +12,12 @@ from highlighter.evaluation.spotting import Evaluation
 from highlighter.outputs.result import TagResult
 from highlighter.outputs.clock import seconds_text, timecode
 from highlighter.labels import BACKGROUND
+from highlighter.provenance import TrainedOn
 from highlighter.evaluation.metrics import ClassificationReport
 from highlighter.video import VideoInfo, choose_backend
 from highlighter.video.backends import decord_unfit
 from highlighter.video.colour import colour_summary
+from highlighter.wording import counted
 
 
 def video_info_table(info: VideoInfo, fps: float) -> Table:
@@ -97,19 +100,21 @@ def evaluation_notes(evaluation: Evaluation) -> list[str]:
 
 
 def classification_table(report: ClassificationReport, title: str) -> Table:
-    """Per-class precision / recall / F1 / support and the averages, with the confusion matrix."""
-    table = Table(title=escape(title), title_justify="left", caption_justify="left")
+    """Per-class precision / recall / F1 / support and the averages, with the confusion matrix (columns: the
+    predicted class), narrow enough for an 80-column terminal with the four highlight classes."""
+    table = Table(title=escape(title), title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
     table.add_column("class", no_wrap=True)
     for name in ("precision", "recall", "F1", "images"):
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     for cls in report.classes:
-        table.add_column(escape(f"→{cls[:6]}"), justify="right", style="dim")
+        table.add_column(escape(f"→{cls[:5]}"), justify="right", style="dim", no_wrap=True)
     for row, cls in enumerate(report.classes):
         table.add_row(escape(cls), f"{report.precision[cls]:.3f}", f"{report.recall[cls]:.3f}", f"{report.f1[cls]:.3f}",
                       str(report.support[cls]), *map(str, report.confusion[row]))
     loss = "" if report.loss is None else f", loss {report.loss:.4f}"
     table.caption = (f"accuracy {report.accuracy:.3f}, balanced accuracy {report.balanced_accuracy:.3f}, "
-                     f"macro-F1 {report.macro_f1:.3f}{loss}")
+                     f"macro-F1 {report.macro_f1:.3f}{loss}; →class: images predicted as that class")
     return table
 
 
@@ -125,8 +130,11 @@ def events_table(result: TagResult) -> Table:
         table.add_row(f"{half}{timecode(event.time_s)}", f"[{colour}]{escape(event.label)}", f"{event.confidence:.2f}",
                       f"{timecode(event.start_s)}–{timecode(event.end_s)}")
     counts = Counter(e.label for e in result.events)
-    per_class = escape(", ".join(f"{counts[c]} {c}" for c in result.classes if c != BACKGROUND))
+    per_class = escape(", ".join(counted(counts[c], c) for c in result.classes if c != BACKGROUND))
     rate = result.frames / result.wall_s if result.wall_s else 0.0
     table.caption = (f"{per_class}; match {timecode(result.duration_s)}, tagged in {result.wall_s:.1f} s "
                      f"({result.frames} frames, {rate:.1f} frames/s)")
+    trained = result.model.get("trained_on")
+    if trained:
+        table.caption += escape(f"\nmodel trained on {TrainedOn(**trained).describe()}")
     return table

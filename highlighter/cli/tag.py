@@ -6,7 +6,17 @@ from pathlib import Path
 
 import click
 
-from highlighter.cli.group import PRECISION_HELP, decoder_option, highlight, quiet_option, settings_for, setup_logging, stderr, stdout
+from highlighter.cli.group import (
+    PRECISION_HELP,
+    decoder_option,
+    folder_or_file,
+    highlight,
+    quiet_option,
+    settings_for,
+    setup_logging,
+    stderr,
+    stdout,
+)
 from highlighter.config.schema import choices
 from highlighter.config.settings import TagSettings, VideoSettings
 from highlighter.errors import HighlighterError
@@ -15,8 +25,8 @@ from highlighter.progress import make_progress
 
 @highlight.command()
 @click.argument("videos", nargs=-1)
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Output file (one input) or folder (several inputs).")
+@click.option("-o", "--out", type=click.Path(), callback=folder_or_file,
+              help="Output file (one input) or folder (several inputs, or a path ending in /).")
 @click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A text file of inputs, one path a line (with or instead of VIDEOS).")
 @click.option("--engine", type=click.Choice(choices(TagSettings, "engine")),
@@ -52,7 +62,8 @@ from highlighter.progress import make_progress
                                         "from the smoother settings: 20 s, goals 30 s).")
 @click.option("--scores", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write per-second probabilities (.npz or .csv).")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG of the score curves.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a plot of the score curves (.png, .jpg, .svg or .pdf).")
 @click.option("--report", is_flag=True,
               help="Also write NAME.report.html beside the events file: the review page (`highlight report`).")
 @quiet_option
@@ -73,7 +84,7 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     """
     from highlighter.cli.tables import events_table
     from highlighter.inputs import collect_inputs
-    from highlighter.review import ReviewSettings, report_path
+    from highlighter.review import ReviewSettings
     from highlighter.tagging.batch import tag_fleet
     from highlighter.tagging.finisher import FleetSettings
 
@@ -84,12 +95,11 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     with make_progress("frames", quiet=quiet, console=stderr) as progress:
         settings = FleetSettings(sections["video"], sections["smoother"], sections["tag"], progress)
 
-        def show(result, events_path: Path) -> None:
+        def show(result, job) -> None:
             if not quiet:
                 progress.console.print(events_table(result))
-                progress.console.print(f"events: {events_path}")
-                if report:
-                    progress.console.print(f"review page: {report_path(events_path)}")
+                for kind, path in job.named_outputs():
+                    progress.console.print(f"{kind}: {path}")
 
         run = tag_fleet(paths, out, settings, scores, plot, review, on_result=show)
     if run.skipped and not quiet:

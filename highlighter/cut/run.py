@@ -11,7 +11,7 @@ from rich.progress import Progress
 
 from highlighter.cut.formats import CUT_FORMATS
 from highlighter.cut.reel import ReelSettings, concat_list, run_ffmpeg, write_reel
-from highlighter.cut.selection import SelectionSettings, select_windows, selected_events
+from highlighter.cut.selection import SelectionSettings, check_classes, select_windows, selected_events
 from highlighter.cut.windows import Window
 from highlighter.cut.timelines import (
     TimelineError,
@@ -72,6 +72,8 @@ def plan_cut(events_path: str | Path, out: str | Path, selection: SelectionSetti
     if chapters_into is not None and timeline != "source":
         raise HighlighterError("--chapters-into copies the source video: its chapters follow the source timeline")
     document = load_events_document(events_path)
+    known = document.highlight_classes
+    check_classes(selection, known + sorted({e.label for e in document.events} - set(known)))
     videos = locate_videos(document, video)
     windows = select_windows(document.events, {h.half: h.usable_s for h in videos.halves}, selection)
     return CutPlan(out, chosen, videos, windows, selection, timeline,

@@ -77,6 +77,16 @@ def merge_windows(windows: list[Window]) -> list[Window]:
             for half, start, end, events in groups]
 
 
+def check_classes(settings: SelectionSettings, known: list[str]) -> None:
+    """A one-line error for a class asked for that the events file does not know, with the closest one."""
+    from highlighter.wording import did_you_mean
+
+    for name in settings.classes or ():
+        if name not in known:
+            raise HighlighterError(f"unknown class {name!r} in --classes{did_you_mean(name, known)}; this events "
+                                   f"file's classes are {', '.join(known)}")
+
+
 def select_windows(events: list[Event], half_durations: dict[int | None, float],
                    settings: SelectionSettings) -> list[Window]:
     """The merged windows to keep, in match order (half 1 before half 2).

@@ -70,20 +70,26 @@ def reel_offsets(windows: list[Window]) -> list[float]:
 def event_spans(windows: list[Window], videos: MatchVideos, settings: SelectionSettings,
                 timeline: str = "source") -> list[Span]:
     """One span per selected event, in match order: its padded window on the ``source`` timeline (halves
-    joined) or the ``reel``; a span ends where the next begins, so they never overlap."""
+    joined) or the ``reel``. Spans never overlap and each covers its own event's time: where two padded
+    windows overlap, they part at the midpoint of their events (kept between the two)."""
     if timeline not in TIMELINES:
         raise TimelineError(f"unknown timeline {timeline!r}: choose one of {', '.join(TIMELINES)}")
-    spans = []
+    placed = []  # (event time, start, end, event) on the timeline
     for window, reel_at in zip(windows, reel_offsets(windows)):
         duration = videos.half(window.half).usable_s
+        shift = videos.offset_s(window.half) if timeline == "source" else reel_at - window.start_s
         for event in window.events:
             own = padded_window(event, settings, duration)
             start, end = max(own.start_s, window.start_s), min(own.end_s, window.end_s)
-            shift = videos.offset_s(window.half) if timeline == "source" else reel_at - window.start_s
-            spans.append(Span(start + shift, end + shift, event))
-    spans.sort(key=lambda s: s.start_s)
-    return [Span(s.start_s, min(s.end_s, spans[i + 1].start_s) if i + 1 < len(spans) else s.end_s, s.event)
-            for i, s in enumerate(spans)]
+            placed.append((min(max(event.time_s, start), end) + shift, start + shift, end + shift, event))
+    placed.sort(key=lambda p: p[0])
+    starts, ends = [p[1] for p in placed], [p[2] for p in placed]
+    for i in range(len(placed) - 1):
+        if ends[i] > starts[i + 1]:
+            at, after = placed[i][0], placed[i + 1][0]
+            low, high = max(starts[i + 1], at), min(ends[i], after)
+            ends[i] = starts[i + 1] = min(max((at + after) / 2, low), high)
+    return [Span(start, end, p[3]) for start, end, p in zip(starts, ends, placed)]
 
 
 def ffmetadata(spans: list[Span]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from highlighter.limits import (
     MIN_IMAGE_SIZE,
 )
 from highlighter.config.schema import Between, FileRecord, Matches, OneLine, Size, build
+from highlighter.provenance import TrainedOn
 
 HUB_PREFIX = "hf-hub:"
 WEIGHTS_FILE = "model.safetensors"
@@ -90,6 +91,7 @@ class ClassifierSpec(FileRecord):
     mean: Annotated[list[Annotated[float, Between(-1e3, 1e3)]], Size(3, 3)]
     std: Annotated[list[Annotated[float, Between(1e-6, 1e3)]], Size(3, 3)]
     extra: dict[str, Any] = field(default_factory=dict)  # label map, training config, metrics, data summary
+    trained_on: TrainedOn | None = None  # what it was trained on (None: written before this was recorded)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ def read_spec(folder: str | Path) -> ClassifierSpec:
     folder = Path(folder)
     meta_path = folder / META_FILE
     if not folder.is_dir():
-        raise CheckpointError(f"{folder}: no such checkpoint folder (train one with `highlight train`)")
+        raise CheckpointError(f"{folder}: no such checkpoint folder (pass one with --weights DIR|hf-hub:ORG/NAME, "
+                              "train one with `highlight train`, or tag with --zero-shot and pretrained weights)")
     if not meta_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
         raise CheckpointError(f"{folder}: not a highlighter checkpoint (needs {META_FILE} and {WEIGHTS_FILE})")
     meta = read_json(meta_path, CheckpointError, MAX_CHECKPOINT_META_BYTES)
@@ -171,9 +174,10 @@ def checkpoint_info(reference: str | Path, folder: Path) -> dict[str, Any]:
     """The ``model`` block of the events JSON for a checkpoint: its model name, the ``reference`` as given (a
     folder or hf-hub name) and the SHA-256 of the weights in ``folder`` (the reference resolved). Read
     without PyTorch."""
-    name = read_spec(folder).model
+    spec = read_spec(folder)
     digest = hashlib.sha256()
     with open(weights_file(folder), "rb") as weights:  # in pieces: the file can be larger than the model in bf16
         while chunk := weights.read(1 << 24):
             digest.update(chunk)
-    return {"name": name, "checkpoint": str(reference), "sha256": digest.hexdigest()}
+    trained = {"trained_on": asdict(spec.trained_on)} if spec.trained_on is not None else {}
+    return {"name": spec.model, "checkpoint": str(reference), "sha256": digest.hexdigest(), **trained}

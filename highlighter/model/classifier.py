@@ -5,6 +5,7 @@ and checkpoint folders that load with no network."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -164,7 +165,8 @@ def save_checkpoint(folder: str | Path, classifier: HighlightClassifier,
             save_file(tensors, str(staging / WEIGHTS_FILE))
         except SafetensorError as exc:  # an I/O error (a full disk), in safetensors' words
             raise HighlighterError(f"{folder}: cannot write the checkpoint ({exc})") from None
-        meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__}
+        meta = {"format": "highlighter-checkpoint/1", "highlighter_version": __version__, **classifier.spec.__dict__,
+                "trained_on": classifier.spec.trained_on and dataclasses.asdict(classifier.spec.trained_on)}
         (staging / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
         for name, content in (extra_files or {}).items():
             (staging / name).write_text(json.dumps(content, indent=2, default=str))

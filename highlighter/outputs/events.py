@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from highlighter.errors import ConfigError, HighlighterError
 from highlighter.labels import BACKGROUND
 from highlighter.limits import MAX_MEDIA_S
+from highlighter.provenance import TrainedOn
 from highlighter.outputs.clock import timecode
 from highlighter.config.schema import Between, FileRecord, Matches, OneLine, Size, build
 from highlighter.soccernet.files import CLASS_OF_SOCCERNET_NAME, SoccerNetFormatError, parse_predictions, read_json
@@ -125,6 +126,7 @@ class ModelRecord(FileRecord):
     checkpoint: OneLine | None = None
     sha256: Annotated[str, Matches("[0-9a-f]{64}", "64 hexadecimal digits")] | None = None
     pretrained: OneLine | None = None
+    trained_on: TrainedOn | None = None
 
 
 @dataclass(frozen=True)

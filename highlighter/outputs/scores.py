@@ -13,6 +13,7 @@ import numpy as np
 
 from highlighter.atomic import atomic_write
 from highlighter.errors import HighlighterError
+from highlighter.outputs.targets import check_scores_suffix
 from highlighter.outputs.writers import write_csv
 
 if TYPE_CHECKING:
@@ -47,13 +48,13 @@ class ScoresFile:
 
 
 def scores_table(curves: HalfCurves) -> pd.DataFrame:
-    """Per-sample probabilities: columns ``half`` (0 for a single video), ``time_s``, then one per class, and
-    ``loudness_db`` where the match audio was measured."""
+    """Per-sample probabilities: columns ``half`` (1 or 2; empty for a single video, as the events file's null),
+    ``time_s``, then one per class, and ``loudness_db`` where the match audio was measured."""
     import pandas as pd
 
     table = pd.DataFrame(np.concatenate([c.probabilities for _, c in curves]), columns=curves[0][1].classes)
     table.insert(0, "time_s", np.round(np.concatenate([c.times for _, c in curves]), 3))
-    table.insert(0, "half", np.concatenate([np.full(len(c.times), h or 0) for h, c in curves]))
+    table.insert(0, "half", pd.array([h for h, c in curves for _ in range(len(c.times))], dtype="Int64"))
     if any(c.loudness is not None for _, c in curves):  # where the audio was measured
         table[LOUDNESS_COLUMN] = np.concatenate([np.full(len(c.times), np.nan) if c.loudness is None else c.loudness
                                                  for _, c in curves])
@@ -62,15 +63,16 @@ def scores_table(curves: HalfCurves) -> pd.DataFrame:
 
 def write_scores(curves: HalfCurves, source: str, path: Path) -> Path:
     """``.npz`` (times at full precision, probabilities, half, classes, source, and loudness_db where the audio
-    was measured: tune-smoother smooths them as tag did) or CSV (the :func:`scores_table`), atomically."""
-    if path.suffix != ".npz":
+    was measured: tune-smoother smooths them as tag did) or CSV (the :func:`scores_table`), as the suffix says
+    (any other is refused), atomically."""
+    if check_scores_suffix(path).suffix.lower() != ".npz":
         write_csv(scores_table(curves), path, float_format="%.5f")
         return path
     table = scores_table(curves)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, times=np.concatenate([c.times for _, c in curves]),
                         probabilities=np.concatenate([c.probabilities for _, c in curves]),
-                        half=table["half"].to_numpy(), classes=np.array(curves[0][1].classes), source=np.array(source),
+                        half=np.concatenate([np.full(len(c.times), h or 0) for h, c in curves]), classes=np.array(curves[0][1].classes), source=np.array(source),
                         **({LOUDNESS_COLUMN: table[LOUDNESS_COLUMN].to_numpy()} if LOUDNESS_COLUMN in table else {}))
     with atomic_write(path, "wb") as handle:
         handle.write(buffer.getvalue())
@@ -78,8 +80,8 @@ def write_scores(curves: HalfCurves, source: str, path: Path) -> Path:
 
 
 def read_scores(path: str | Path) -> ScoresFile:
-    """A scores file of `highlight tag --scores`: ``.npz`` or CSV. Half 0 (a single video) reads as None, and a
-    half whose loudness is all NaN (no audio) as unmeasured."""
+    """A scores file of `highlight tag --scores`: ``.npz`` or CSV. A single video's half (0 in ``.npz``, empty in
+    CSV) reads as None, and a half whose loudness is all NaN (no audio) as unmeasured."""
     path = Path(path)
     if not path.is_file():
         raise HighlighterError(f"{path}: no such scores file")
@@ -96,7 +98,7 @@ def read_scores(path: str | Path) -> ScoresFile:
             table = pd.read_csv(path)
             classes = [c for c in table.columns if c not in (*INDEX_COLUMNS, LOUDNESS_COLUMN)]
             times, probabilities = table["time_s"].to_numpy(float), table[classes].to_numpy(float)
-            halves = table["half"].to_numpy(int)
+            halves = table["half"].fillna(0).to_numpy(int)  # a single video's half is empty
             loudness = table[LOUDNESS_COLUMN].to_numpy(float) if LOUDNESS_COLUMN in table else None
             source = path.name
     except (KeyError, ValueError, OSError) as exc:

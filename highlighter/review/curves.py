@@ -39,6 +39,15 @@ def _loudness_line(panel: ScoreCurves, x, top: float, height: float) -> str:
             f'text-anchor="end">loudness {low:.0f} to {high:.0f} dB</text>')
 
 
+def _raw_note(panel: ScoreCurves | None, event: Event) -> str:
+    """What the raw curve of the event's class reads at its time, set beside the dot's (smoothed) confidence."""
+    if panel is None or not len(panel.times) or event.label not in panel.classes:
+        return ""
+    at = int(np.argmin(np.abs(panel.times - event.time_s)))
+    raw = float(panel.probabilities[at, panel.classes.index(event.label)])
+    return f" (the smoothed score's peak); the raw curve reads {raw:.2f} there"
+
+
 def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], classes: list[str],
               panel: ScoreCurves | None) -> str:
     """One inline SVG chart: probability (0-1) over the video's minutes, the crowd's loudness and the
@@ -74,7 +83,7 @@ def svg_panel(title: str, duration_s: float, events: list[tuple[int, Event]], cl
                          f'points="{points}"/>')
     for number, event in events:
         colour = class_colour(event.label, classes)
-        tip = f"{event.label} {match_clock(event.time_s, event.half)}, confidence {event.confidence:.2f}"
+        tip = f"{event.label} {match_clock(event.time_s, event.half)}: dot at its confidence {event.confidence:.2f}" + _raw_note(panel, event)
         parts.append(f'<a href="#ev-{number}" class="marker" data-class="{html.escape(event.label)}">'
                      f'<title>{html.escape(tip)}</title>'
                      f'<line x1="{x(event.time_s):.1f}" x2="{x(event.time_s):.1f}" y1="{y(event.confidence):.1f}" '

@@ -14,13 +14,14 @@ from importlib import resources
 
 from highlighter.version import __version__
 from highlighter.labels import class_colour
+from highlighter.inputs import MatchVideos
+from highlighter.provenance import TrainedOn
+from highlighter.outputs.clock import clock, duration_text, match_clock, precise_clock
+from highlighter.outputs.events import Event, EventsDocument
 from highlighter.outputs.scores import HalfCurves
 from highlighter.review.curves import svg_panel
-from highlighter.outputs.events import EventsDocument
-from highlighter.outputs.clock import clock, duration_text, match_clock, precise_clock
-from highlighter.inputs import MatchVideos
 from highlighter.review.thumbnails import Thumbnail
-from highlighter.outputs.events import Event
+from highlighter.wording import counted
 
 TEMPLATE = "template.html"
 
@@ -80,8 +81,7 @@ def _match_name(content: PageContent) -> str:
 def _subtitle(content: PageContent) -> str:
     document = content.document
     counts = Counter(e.label for e in document.events)
-    parts = [f"{counts[c]} {c}{'s' if counts[c] != 1 and not c.endswith('s') else ''}"
-             for c in document.highlight_classes if counts[c]]
+    parts = [counted(counts[c], c) for c in document.highlight_classes if counts[c]]
     what = ", ".join(parts) if parts else "no events"
     duration = content.videos.duration_s if content.videos else document.duration_s
     return f"{what} · match {duration_text(duration)}" + (" · 2 halves" if document.is_game else "")
@@ -113,11 +113,15 @@ def _cards(content: PageContent) -> str:
         match.append(("halves", "2" if document.is_game else "1 (a single video)"))
     model = document.model
     digest = model.get("sha256")
-    model_rows = [("name", e(model.get("name") or "unknown")),
-                  ("checkpoint", f"<code>{e(model.get('checkpoint') or 'none (zero-shot)')}</code>"),
+    recorded = bool(model.get("name"))  # a CSV or SoccerNet events file does not record the model
+    checkpoint = model.get("checkpoint") or ("none (zero-shot)" if recorded else "not recorded in this events file")
+    model_rows = [("name", e(model.get("name") or "not recorded in this events file")),
+                  ("checkpoint", f"<code>{e(checkpoint)}</code>"),
                   ("sha256", f'<code title="{e(digest)}">{e(digest[:16])}…</code>' if digest else "–")]
     if model.get("pretrained"):
         model_rows.append(("pretrained", e(model["pretrained"])))
+    if model.get("trained_on"):
+        model_rows.append(("trained on", e(TrainedOn(**model["trained_on"]).describe())))
     timing = document.timing
     wall, frames = timing.get("wall_s"), timing.get("frames")
     rate = f"{frames / wall:.1f} frames/s" if wall and frames else "–"
@@ -137,9 +141,17 @@ def _legend(content: PageContent) -> str:
     loudness = any(c.loudness is not None for _, c in content.curves)
     return '<div class="legend">' + "".join(
         f'<span style="--c:{class_colour(c, document.classes)}">{e(c)}</span>' for c in document.highlight_classes
-    ) + "<span style=\"--c:#94a3b8\">events: dots at their confidence</span>" + (
+    ) + f'<span class="dots" style="--c:#94a3b8">{e(_dots_meaning(content))}</span>' + (
         '<span class="loud" style="--c:#b8c0cc">crowd loudness (scaled to the chart)</span>' if loudness else ""
     ) + "</div>"
+
+
+def _dots_meaning(content: PageContent) -> str:
+    """What an event's dot shows: with curves drawn, its height is not where the raw line peaks, so say why."""
+    if content.curves:
+        return ("lines: raw per-second scores; dots: each event at its confidence, the peak of its class's smoothed "
+                "score (below a brief raw peak)")
+    return "dots: each event at its confidence"
 
 
 def _halves(content: PageContent) -> list[int | None]:
@@ -163,8 +175,10 @@ def _curves(content: PageContent) -> str:
             duration = content.videos.half(half).info.duration_s
         elif panel is not None and len(panel.times):
             duration = float(panel.times[-1])
-        else:  # no video, no curves: long enough for the events (and the recorded duration of a single video)
-            duration = max([ev.time_s for _, ev in events] + [document.duration_s or 0.0 if single else 0.0, 60.0])
+        elif single and document.duration_s:
+            duration = document.duration_s
+        else:  # no video, no curves, no recorded duration: as long as the events reach
+            duration = max([ev.end_s for _, ev in events] + [1.0])
         title = f"Half {half}" if half else "Whole video"
         parts.append(f"<h3>{e(title)}</h3>" + svg_panel(title, duration, events, document.classes, panel))
     if not content.curves:
@@ -185,9 +199,9 @@ def _row(number: int, event: Event, strip: list[Thumbnail], content: PageContent
     colour = class_colour(event.label, content.document.classes)
     central = min(range(len(strip)), key=lambda k: abs(strip[k].time_s - event.time_s)) if strip else -1
     figures = "".join(
-        f'<figure class="{"at" if k == central else ""}" data-time="{t.time_s:.3f}">'
+        f'<figure class="{"at" if k == central else ""}" data-time="{t.time_s:.3f}" tabindex="0">'
         f'<img src="data:image/jpeg;base64,{base64.b64encode(t.jpeg).decode()}" alt="frame at {e(precise_clock(t.time_s))}" '
-        f'width="72" height="72" loading="lazy"><figcaption>{e(precise_clock(t.time_s))}</figcaption></figure>'
+        f'width="64" height="64" loading="lazy"><figcaption>{e(precise_clock(t.time_s))}</figcaption></figure>'
         for k, t in enumerate(strip))
     if not figures:
         figures = '<span class="nothumbs">no thumbnails (video not available)</span>'
@@ -206,7 +220,7 @@ def _row(number: int, event: Event, strip: list[Thumbnail], content: PageContent
             f'{event.confidence:.2f}</td>'
             f'<td class="window">{e(clock(event.start_s))}–{e(clock(event.end_s))}'
             f'<small>{event.end_s - event.start_s:.0f} s</small></td>'
-            f'<td><div class="strip">{figures}</div></td><td>{play}</td></tr>')
+            f'<td class="strip-cell"><div class="strip">{figures}</div></td><td>{play}</td></tr>')
 
 
 def _player(content: PageContent) -> str:
@@ -217,7 +231,8 @@ def _player(content: PageContent) -> str:
                           for h, link in content.video_links.items())
         return (f'<h2>Video</h2><video id="player" controls preload="metadata" src="{e(first)}"></video>'
                 f'<p class="now" id="now">Click an event to play it from just before it.</p>'
-                f'<p class="muted">Linked from this page (move them together):</p><ul class="muted">{sources}</ul>')
+                f'<div class="links"><p class="muted">Linked from this page (move them together):</p>'
+                f'<ul class="muted">{sources}</ul></div>')
     where = videos.source if videos is not None else (document.video or "not recorded in the events file")
     return (f'<h2>Video</h2><div class="novideo">The video cannot be played from this page. '
             f'It was at <code>{e(where)}</code>.</div>')

@@ -12,6 +12,7 @@ import numpy as np
 from rich.progress import Progress
 
 from highlighter.atomic import atomic_write
+from highlighter.provenance import SYNTHETIC_COMMENT, SYNTHETIC_KEY
 from highlighter.soccernet.files import LABELS_FILE, V3_FRAMES, V3_LABELS, game_time
 from highlighter.config.settings import SynthSettings
 from highlighter.soccernet.games import half_video_name
@@ -74,7 +75,7 @@ def write_game(folder: Path, url: str, style: GameStyle, halves: list[list[Synth
             encode_frames(folder / half_video_name(half, settings.frame_size[1]), frames(), *settings.frame_size, FPS,
                           input_args=["-i", str(wav)],
                           output_args=["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "50",
-                                       "-c:a", "aac", "-b:a", "48k"])
+                                       "-c:a", "aac", "-b:a", "48k", "-metadata", f"comment={SYNTHETIC_COMMENT}"])
         finally:
             wav.unlink(missing_ok=True)
     with atomic_write(folder / LABELS_FILE) as handle:
@@ -90,7 +91,8 @@ def labels_v2(url: str, style: GameStyle, halves: list[list[SynthEvent]], score:
         for half, events in enumerate(halves, start=1) for e in events
     ]
     return {"UrlLocal": url + "/", "UrlYoutube": "", "gameHomeTeam": style.home_name, "gameAwayTeam": style.away_name,
-            "gameDate": url.split("/")[-1][:10], "gameScore": f"{score[0]} - {score[1]}", "annotations": annotations}
+            "gameDate": url.split("/")[-1][:10], "gameScore": f"{score[0]} - {score[1]}", "annotations": annotations,
+            SYNTHETIC_KEY: True}
 
 
 def _image_metadata(event: SynthEvent, half: int, time_s: float, image_type: str, renderer: HalfRenderer) -> dict:
@@ -131,7 +133,8 @@ def write_frames_v3(folder: Path, url: str, renderers: list[HalfRenderer]) -> No
                 actions[name] = {"imageMetadata": _image_metadata(event, half, event.time_s, "action", renderer),
                                  "bboxes": [], "lines": [], "linked_replays": linked}
                 number += 1
-    document = {"GameMetadata": {"UrlLocal": url + "/", "list_actions": list(actions), "list_replays": list(replays)},
+    document = {"GameMetadata": {"UrlLocal": url + "/", "list_actions": list(actions), "list_replays": list(replays),
+                                 SYNTHETIC_KEY: True},
                 "actions": actions, "replays": replays}
     with atomic_write(folder / V3_LABELS) as handle:
         json.dump(document, handle, indent=1)

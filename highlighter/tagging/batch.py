@@ -9,6 +9,7 @@ from typing import Callable
 
 from highlighter.inputs import expand_inputs
 from highlighter.model.checkpoint import read_spec, resolve_checkpoint
+from highlighter.provenance import TrainedOn, warn_if_real_footage
 from highlighter.outputs.result import TagResult
 from highlighter.review.build import ReviewSettings
 from highlighter.tagging.finisher import Finisher, FleetRun, FleetSettings
@@ -18,7 +19,7 @@ from highlighter.tagging.manifest import Manifest
 
 def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scores: Path | None = None,
               plot: Path | None = None, report: ReviewSettings | None = None,
-              on_result: Callable[[TagResult, Path], None] | None = None) -> FleetRun:
+              on_result: Callable[[TagResult, Job], None] | None = None) -> FleetRun:
     """Tag ``paths`` on the engine ``settings.tag.engine`` names and write each input's files.
 
     With an output folder (``out`` a folder, or several inputs) the run is resumable: an input whose
@@ -42,10 +43,11 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
             run.skipped.append(job.path)
         else:
             pending.append(job)
+    trained = None
     if pending and not settings.tag.zero_shot:  # a missing checkpoint fails the run at once, before PyTorch loads
-        read_spec(resolve_checkpoint(settings.tag.weights))
+        trained = read_spec(resolve_checkpoint(settings.tag.weights)).trained_on
     finisher = Finisher(settings, manifest, single, report, on_result, run)
-    pending = [job for job in pending if _openable(job, finisher)]
+    pending = [job for job in pending if _openable(job, finisher, trained)]
     if pending:
         if settings.tag.engine == "ray":
             from highlighter.tagging.engines.ray_engine import run_ray as engine
@@ -55,11 +57,13 @@ def tag_fleet(paths: list[Path], out: Path | None, settings: FleetSettings, scor
     return run
 
 
-def _openable(job: Job, finisher: Finisher) -> bool:
+def _openable(job: Job, finisher: Finisher, trained: TrainedOn | None = None) -> bool:
     """Whether ``job``'s input opens as a video or a game folder (else it has failed, reported at once: before the
-    model loads, so a mistyped path costs no wait)."""
+    model loads, so a mistyped path costs no wait); a warning where a checkpoint ``trained`` on synthetic games
+    only is to tag real footage."""
     try:
-        expand_inputs([job.path])
+        (_, videos), = expand_inputs([job.path])
+        warn_if_real_footage(trained, job.path, list(videos.values()))
     except Exception as exc:
         finisher.failed(job, exc)
         return False

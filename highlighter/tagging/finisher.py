@@ -47,7 +47,7 @@ class Finisher:
 
     def __init__(self, settings: FleetSettings, manifest: Manifest | None, single: bool,
                  report: ReviewSettings | None,
-                 on_result: Callable[[TagResult, Path], None] | None, run: FleetRun) -> None:
+                 on_result: Callable[[TagResult, Job], None] | None, run: FleetRun) -> None:
         self.settings, self.manifest, self.single, self.report = settings, manifest, single, report
         self.on_result, self.run = on_result, run
 
@@ -63,7 +63,7 @@ class Finisher:
         self.run.done.append(job.path)
         self.run.partial += [f"{job.path}: {span.partial}" for span in result.partial]
         if self.on_result is not None:
-            self.on_result(result, job.events)
+            self.on_result(result, job)
 
     def failed(self, job: Job, error: Exception | str) -> None:
         """Record that ``job`` failed (an exception, or the one-line message a remote worker sent)."""

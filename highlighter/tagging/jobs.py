@@ -15,6 +15,7 @@ from highlighter.outputs.events import EVENTS_SUFFIXES
 from highlighter.outputs.plot import write_plot
 from highlighter.outputs.result import TagResult
 from highlighter.outputs.scores import write_scores
+from highlighter.outputs.targets import check_scores_suffix, plot_format
 from highlighter.review.build import ReviewSettings, report_for_result, report_path
 from highlighter.soccernet.files import PREDICTIONS_FILE
 
@@ -66,19 +67,28 @@ def output_paths(name: str, out: Path | None, single: bool, fmt: str, scores: Pa
     Every file named after an input is checked to be inside OUT (the working folder without ``-o``), its
     symbolic links resolved: no input name can place an output elsewhere."""
     if single and out is not None and not out.is_dir():
-        return out, scores, plot, report_path(out) if report else None
+        return _formats_known(out, scores, plot, report_path(out) if report else None)
     folder = out or Path(".")
     if not is_plain_name(name):
         raise HighlighterError(f"{name!r}: not a plain file name, so outputs named after it could land "
                                f"outside {folder}")
     events = Path(f"{folder / name}{OUTPUT_SUFFIX[fmt]}")
     planned = (events, scores and folder / f"{name}.scores{scores.suffix or '.npz'}",
-               plot and folder / f"{name}.plot.png", report_path(events) if report else None)
+               plot and folder / f"{name}.plot{plot.suffix or '.png'}", report_path(events) if report else None)
     inside = folder.resolve()
     for path in planned:
         if path is not None and not (path.parent.resolve() / path.name).is_relative_to(inside):
             raise HighlighterError(f"{path}: would be written outside {folder} ({path.parent} leads elsewhere)")
-    return planned
+    return _formats_known(*planned)
+
+
+def _formats_known(events: Path, scores: Path | None, plot: Path | None, report: Path | None) -> tuple:
+    """The planned paths, once the scores and plot suffixes are known to name a format they are written in."""
+    if scores is not None:
+        check_scores_suffix(scores)
+    if plot is not None:
+        plot_format(plot)
+    return events, scores, plot, report
 
 
 def write_outputs(result: TagResult, events: Path, fmt: str, scores: Path | None = None, plot: Path | None = None,
@@ -108,6 +118,11 @@ class Job:
     def outputs(self) -> list[Path]:
         """Every file this input writes."""
         return [p for p in (self.events, self.scores, self.plot, self.report) if p is not None]
+
+    def named_outputs(self) -> list[tuple[str, Path]]:
+        """Every file this input writes, each with what it is (``events``, ``scores``, ``plot``, ``review page``)."""
+        named = (("events", self.events), ("scores", self.scores), ("plot", self.plot), ("review page", self.report))
+        return [(kind, path) for kind, path in named if path is not None]
 
     def complete(self) -> bool:
         """True when every output exists (each is written atomically, so one that exists is whole); False

@@ -31,6 +31,7 @@ from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model.classifier import HighlightClassifier, class_embeddings, create_classifier, save_checkpoint
 from highlighter.progress import Tracker
 from highlighter.config.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
+from highlighter.provenance import trained_on
 from highlighter.training.datasets import (
     TrainingData,
     build_datasets,
@@ -177,6 +178,7 @@ class Trainer:
         self.data: TrainingData = build_datasets(config, self.video, self.label_map, self.classifier.spec,
                                                  self.progress)
         self.data_summary = self.data.summary
+        self.trained_on = trained_on(self.data_summary, self.config.data, self.classifier.spec.classes)
         weighted = config.balance == "loss" or (config.balance == "sampler" and self.rank.world > 1)
         self.class_weights = class_weights(self.data.splits["train"], len(self.classes)).to(self.device) if weighted \
             else None
@@ -417,6 +419,7 @@ class Trainer:
             "complete": result is not None,
             **({"fusion": fusion_entry} if fusion_entry else {}),
         }
+        spec.trained_on = self.trained_on
         save_checkpoint(self.out, self.classifier,
                         extra_tensors={**{f"zero_shot.{k}": v for k, v in zero_shot.items()}, **fusion_tensors},
                         extra_files={"metrics.json": spec.extra["metrics"]}, weights=state)

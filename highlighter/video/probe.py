@@ -250,10 +250,11 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
     steps = np.diff(ordered)
     last_duration = durations[order[-1]] or (float(np.median(steps)) if len(steps) else 0.0)
     key_gaps = np.diff(np.sort(keys))
+    paced = steps[:-1] if len(steps) > 2 else steps  # the step to the last frame alone is how the stream ends, not a rate
     return dict(
         frame_count=len(times),
         scanned_duration_s=float(ordered[-1] - ordered[0] + last_duration),
-        variable_frame_rate=bool(len(steps) and np.ptp(steps) > 0.1 * np.median(steps)),
+        variable_frame_rate=bool(len(paced) and np.ptp(paced) > 0.1 * np.median(paced)),
         keyframe_count=len(keys),
         keyframe_interval_s=float(np.mean(key_gaps)) if len(key_gaps) else None,
         longest_keyframe_gap_s=float(np.max(key_gaps)) if len(key_gaps) else None,

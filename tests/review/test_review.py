@@ -18,7 +18,7 @@ from highlighter.outputs.events import load_events_document
 from highlighter.review import report_path
 from highlighter.outputs.clock import precise_clock
 from highlighter.video.testpattern import read_pattern_number
-from tests.chromium import chromium_binary, file_url
+from tests.chromium import file_url
 from tests.support import write_events_file, SHARED_DATA
 
 FPS = 25.0
@@ -33,27 +33,6 @@ def run(*args):
 
 def write_events(path: Path, video: Path | str, duration: float, events=EVENTS) -> Path:
     return write_events_file(path, video, duration, [(label, t, c, None) for label, t, c in events])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module (CI installs it: there a missing browser fails)."""
-    in_ci = os.environ.get("CI", "").lower() == "true"
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
-        if in_ci:
-            pytest.fail("websocket-client is not installed (the review tests drive Chromium with it)")
-        pytest.skip("websocket-client is not installed")
-    if chromium_binary() is None:
-        if in_ci:
-            pytest.fail("chromium is not installed: scripts/install.sh --test installs it")
-        pytest.skip("chromium is not installed")
-    from tests.chromium import Browser
-
-    browser = Browser()
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")

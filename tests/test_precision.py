@@ -18,7 +18,8 @@ from cli import highlight
 from highlighter import device
 from highlighter.soccernet.games import half_videos
 from highlighter.model import WEIGHTS_FILE, load_checkpoint
-from highlighter.score import FrameScorer, is_convolutional, score_videos
+from highlighter.score import FrameScorer, is_convolutional
+from highlighter.scoring_loop import score_videos
 from highlighter.settings import shipped_settings
 from highlighter.smooth import smooth
 from highlighter.video import FrameSampler

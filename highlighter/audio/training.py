@@ -15,7 +15,8 @@ from highlighter.audio.features import read_cue
 from highlighter.audio.fusion import Fusion, FusionHalf, fit_fusion
 from highlighter.labels import LabelMap
 from highlighter.model import HighlightClassifier
-from highlighter.score import FrameScorer, score_videos
+from highlighter.score import FrameScorer
+from highlighter.scoring_loop import score_videos
 from highlighter.evaluation.spotting import average_map
 from highlighter.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
 from highlighter.smooth import find_events

@@ -33,7 +33,8 @@ from highlighter.settings import (
 stdout = Console()
 DECODER_HELP = (
     "auto (pyav): FFmpeg's own decoding, frame-exact wherever FFmpeg is; decord where asked for (it gives way "
-    "to pyav, with a warning, on files where it is not exact)."
+    "to pyav, with a warning, on files where it is not exact); nvdec: PyAV on an NVIDIA GPU's decoder, which auto "
+    "takes for 720p and larger where one is."
 )
 stderr = Console(stderr=True)
 

@@ -15,8 +15,10 @@ from highlighter.errors import HighlighterError
 CPU_BF16_VARIABLE = "HIGHLIGHTER_CPU_BF16"
 #: CPU flags (Linux's names) of native bf16 matrix arithmetic: AMX tiles, AVX-512 BF16.
 BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
-#: Device nodes of a GPU that PyTorch's CUDA (or ROCm) support could use: NVIDIA's, AMD's, WSL's.
-GPU_NODES = ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/kfd", "/dev/dxg")
+#: Device nodes of a loaded NVIDIA driver, and of other GPUs PyTorch's CUDA (or ROCm) support could use: AMD's,
+#: WSL's.
+NVIDIA_NODES = ("/proc/driver/nvidia", "/dev/nvidiactl")
+GPU_NODES = (*NVIDIA_NODES, "/dev/kfd", "/dev/dxg")
 
 
 def cpu_bf16_override() -> bool | None:
@@ -50,9 +52,14 @@ def cpu_reports_bf16() -> bool | None:
     return None if flags is None else bool(flags & BF16_FLAGS)
 
 
-def gpu_driver_present() -> bool | None:
-    """False where no GPU driver is loaded at all, so PyTorch cannot see a GPU either (Linux); True where one
-    is; None where this cannot tell."""
+def gpu_driver_present(nodes: tuple[str, ...] = GPU_NODES) -> bool | None:
+    """False where no GPU driver is loaded at all (of those whose ``nodes`` are given), so PyTorch cannot see a
+    GPU either (Linux); True where one is; None where this cannot tell."""
     if not sys.platform.startswith("linux"):
         return None
-    return any(Path(node).exists() for node in GPU_NODES)
+    return any(Path(node).exists() for node in nodes)
+
+
+def nvidia_driver_present() -> bool | None:
+    """Whether an NVIDIA driver is loaded (Linux; None where this cannot tell)."""
+    return gpu_driver_present(NVIDIA_NODES)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from highlighter.config import DEFAULTS_NAME, config_dir, merge, read_yaml
 from highlighter.schema import build, choices
 
-Decoder = Literal["auto", "decord", "pyav"]
+Decoder = Literal["auto", "decord", "pyav", "nvdec"]
 Sampling = Literal["exact", "keyframes"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 TagPrecision = Literal["auto", "fp32", "bf16", "fp16", "int8"]  # int8: ONNX Runtime on the CPU (highlighter.int8)

@@ -27,6 +27,7 @@ FPS = shipped_settings().video.fps
 @pytest.fixture(scope="session")
 def int8_cache(tmp_path_factory) -> Path:
     """One cache folder for the session's int8 models (each is built once: about half a minute on 2 cores)."""
+    pytest.importorskip("onnxruntime")  # the int8 extra (installed by scripts/install.sh --test)
     return tmp_path_factory.mktemp("int8-cache")
 
 

@@ -15,11 +15,14 @@ measured here (no GPU on the development machines): ``benchmarks/bench_gpu_decod
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
+
 import av
 from av.codec.hwaccel import HWAccel, hwdevices_available
 
 from highlighter.hardware import nvidia_driver_present
-from highlighter.video.backends import BACKENDS, Backend, PyAVBackend, Untrusted, choose_backend
+from highlighter.video.backends import BACKENDS, Backend, PyAVBackend, Untrusted
 from highlighter.video.probe import VideoInfo
 
 #: Codecs NVDEC decodes (NVIDIA's support matrix, Turing and later).
@@ -42,8 +45,8 @@ class NvdecBackend(PyAVBackend):
             raise Untrusted(f"no CUDA device for hardware decoding ({exc.strerror or exc})") from None
 
 
-#: Every backend by its ``--decoder`` name.
-DECODER_BACKENDS: dict[str, type[Backend]] = {**BACKENDS, NvdecBackend.name: NvdecBackend}
+#: Every backend by its ``--decoder`` name (a view: the CPU backends are looked up in ``BACKENDS`` as they are then).
+DECODER_BACKENDS: Mapping[str, type[Backend]] = ChainMap({NvdecBackend.name: NvdecBackend}, BACKENDS)
 
 
 def nvdec_available() -> bool:
@@ -60,15 +63,12 @@ def nvdec_unfit(info: VideoInfo) -> str | None:
     return None
 
 
-def choose_decoder(requested: str, info: VideoInfo, keyframes_only: bool = False,
-                   gpu: bool | None = None) -> tuple[str, str | None]:
-    """The backend for ``info``'s file given the ``--decoder`` value, and why the asked-for backend was passed
-    over (None where it was not). ``nvdec`` asked for is tried on any file (its failure to open the device falls
-    back to PyAV when decoding starts); ``auto`` takes it where ``gpu`` (default: :func:`nvdec_available`) and the
-    file suits it (see the module docstring), else as :func:`~highlighter.video.backends.choose_backend` says."""
+def takes_nvdec(requested: str, info: VideoInfo, keyframes_only: bool = False, gpu: bool | None = None) -> bool:
+    """Whether ``info``'s file decodes on NVDEC given the ``--decoder`` value: ``nvdec`` asked for is tried on any
+    file (where the device does not open, the sampler falls back to PyAV with a warning); ``auto`` takes it where
+    ``gpu`` (default: :func:`nvdec_available`) and the file suits it (see the module docstring). Elsewhere
+    :func:`~highlighter.video.backends.choose_backend` chooses."""
     if requested == NvdecBackend.name:
-        return requested, None
-    if requested == "auto" and not keyframes_only and nvdec_unfit(info) is None \
-            and info.width * info.height >= NVDEC_MIN_PIXELS and (nvdec_available() if gpu is None else gpu):
-        return NvdecBackend.name, None
-    return choose_backend(requested, info)
+        return True
+    return (requested == "auto" and not keyframes_only and nvdec_unfit(info) is None
+            and info.width * info.height >= NVDEC_MIN_PIXELS and (nvdec_available() if gpu is None else gpu))

@@ -13,9 +13,9 @@ import numpy as np
 
 from highlighter.errors import VideoError
 from highlighter.settings import VideoSettings, choices, shipped_settings
-from highlighter.video.backends import Backend, Outcome, Untrusted
+from highlighter.video.backends import Backend, Outcome, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
-from highlighter.video.nvdec import DECODER_BACKENDS, choose_decoder
+from highlighter.video.nvdec import DECODER_BACKENDS, NvdecBackend, takes_nvdec
 from highlighter.video.prefetch import Prefetcher
 from highlighter.video.probe import VideoInfo, probe
 from highlighter.video.timeline import TICK_TOLERANCE_S, Discontinuity
@@ -24,7 +24,7 @@ from highlighter.video.watchdog import Died, Stalled, can_isolate, decode_isolat
 log = logging.getLogger(__name__)
 
 #: auto: PyAV, frame-exact wherever FFmpeg is, on NVDEC where an NVIDIA GPU is and the frames are large; decord
-#: where asked for and exact (see nvdec.choose_decoder, backends.choose_backend)
+#: where asked for and exact (see nvdec.takes_nvdec, backends.choose_backend)
 DECODERS = choices(VideoSettings, "decoder")
 SAMPLING_MODES = choices(VideoSettings, "sampling")
 
@@ -100,7 +100,10 @@ class FrameSampler:
         self.batch_size, self.prefetch_batches, self.stall_timeout_s = batch_size, prefetch_batches, stall_timeout_s
         self.info: VideoInfo = probe(self.path, scan_packets=True)
         self._probed_state = _file_state(self.path)
-        self.decoder, passed_over = choose_decoder(decoder, self.info, sampling == "keyframes")
+        if takes_nvdec(decoder, self.info, sampling == "keyframes"):
+            self.decoder, passed_over = NvdecBackend.name, None
+        else:
+            self.decoder, passed_over = choose_backend(decoder, self.info)
         if passed_over:
             log.warning("%s: %s; decoding it with pyav instead of %s", self.path, passed_over, decoder)
         self.discontinuities: list[Discontinuity] = []

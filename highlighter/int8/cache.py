@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from highlighter.atomic import atomic_write, usual_mode
+from highlighter.errors import HighlighterError
 from highlighter.int8.quantise import RECIPE
 from highlighter.weights import META_FILE
 
@@ -88,7 +89,14 @@ def build(folder: Path, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.stem}."))
     try:
-        int8 = quantise(export_checkpoint(folder, scratch / "fp32.onnx"), scratch / "int8.onnx")
+        try:
+            int8 = quantise(export_checkpoint(folder, scratch / "fp32.onnx"), scratch / "int8.onnx")
+        except (HighlighterError, OSError):  # one-line errors already (a full disk names its file)
+            raise
+        except Exception as exc:  # the exporter and the quantiser raise what they like (an unsupported tower)
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise HighlighterError(f"{folder}: cannot build its int8 model ({type(exc).__name__}: {reason}); "
+                                   "score it with --precision fp32") from None
         os.chmod(int8, usual_mode())
         os.replace(int8, path)
     finally:

@@ -2,10 +2,10 @@
 where the image tower is large enough for int8 to pay. Decided without PyTorch wherever the machine can be read
 without it (Linux), so an int8 run whose model is cached never loads PyTorch.
 
-The size rule, measured (r23 research and ``benchmarks/bench_tag.py``, 2-core AVX2 CPU): on ViT-B-32 (85 M weights
-in the tower's blocks) ONNX Runtime int8 ran the tower faster than PyTorch fp32 and kept the outputs (cosine
-0.9995); on the tiny test model (0.1 M) each batch is too small a piece of work to gain, and int8 moved its
-events by more than a sample and its confidences by up to 0.045. Towers below ``INT8_MIN_TOWER_WEIGHTS`` stay fp32.
+The size rule is about speed (even the tiny model keeps its events in int8: ``tests/test_int8.py``): int8 pays where
+the matrix products dominate a batch's work. Measured with ``benchmarks/bench_tag.py`` (the image tower alone,
+int8 against fp32, same run) on a 2-core AVX2 CPU: see README's "Tagging" benchmarks. ViT-B-32 has 85 M weights in
+its blocks, the tiny test model 0.1 M; towers below ``INT8_MIN_TOWER_WEIGHTS`` stay fp32.
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 # Install highlighter and everything it needs on a fresh Debian/Ubuntu machine:
 # system packages from the distribution (ffmpeg, a font; Chromium for tests), then the package with pip.
 #   scripts/install.sh          the tool
-#   scripts/install.sh --test   the tool and its test dependencies
+#   scripts/install.sh --test   the tool, its test dependencies and the int8 extra (so the tests run int8 scoring)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
 case "${1:-}" in
-  --test) extras="[test]" ;;
+  --test) extras="[test,int8]" ;;
   "") ;;
   *) echo "usage: scripts/install.sh [--test]" >&2; exit 2 ;;
 esac

@@ -25,7 +25,8 @@ stderr = Console(stderr=True)
 
 DECODER_HELP = (
     "auto (pyav): FFmpeg's own decoding, frame-exact wherever FFmpeg is; decord where asked for (it gives way "
-    "to pyav, with a warning, on files where it is not exact)."
+    "to pyav, with a warning, on files where it is not exact); nvdec: PyAV on an NVIDIA GPU's decoder, which auto "
+    "takes for 720p and larger where one is."
 )
 PRECISION_HELP = "Model precision: auto = bf16 where the CPU or GPU computes it natively, else fp32 (CPU) or fp16 (GPU)."
 

@@ -45,7 +45,8 @@ from highlighter.progress import make_progress
 @decoder_option
 @click.option("--batch-size", type=int, help="Frames per model call.")
 @click.option("--device", help="auto | cpu | cuda.")
-@click.option("--precision", type=click.Choice(choices(TagSettings, "precision")), help=PRECISION_HELP)
+@click.option("--precision", type=click.Choice(choices(TagSettings, "precision")), help=PRECISION_HELP + " "
+              "int8: ONNX Runtime on the CPU (the int8 extra); auto takes it on CPUs without bf16 for large models.")
 @click.option("--compile/--no-compile", help="torch.compile the model (pays on long GPU runs).")
 @click.option("--zero-shot", is_flag=True, help="No checkpoint: a pretrained open_clip model with the prompts.")
 @click.option("--model", help="open_clip model for --zero-shot.")

@@ -18,9 +18,10 @@ from typing import Any, Literal
 from highlighter.config.files import DEFAULTS_NAME, config_dir, merge, read_yaml
 from highlighter.config.schema import build, choices
 
-Decoder = Literal["auto", "decord", "pyav"]
+Decoder = Literal["auto", "decord", "pyav", "nvdec"]
 Sampling = Literal["exact", "keyframes"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
+TagPrecision = Literal["auto", "fp32", "bf16", "fp16", "int8"]  # int8: ONNX Runtime on the CPU (highlighter.model.int8)
 EventsFormat = Literal["json", "csv", "soccernet"]
 Metric = Literal["loose", "tight", "both"]
 
@@ -167,7 +168,7 @@ class TagSettings:
     format: EventsFormat
     batch_size: int  # frames per model call
     device: str  # auto | cpu | cuda[:N]
-    precision: Precision
+    precision: TagPrecision
     compile: bool  # torch.compile the model
     zero_shot: bool  # no checkpoint: a pretrained open_clip model with the prompts
     model: str  # zero-shot only

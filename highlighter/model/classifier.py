@@ -108,7 +108,7 @@ def _pretrained_clip(model: str, pretrained: str) -> nn.Module:
     local = Path(pretrained).expanduser().is_file()
     with contextlib.nullcontext() if local else hub_or_cache() as offline:
         try:
-            with _root_logger_quiet() if offline else contextlib.nullcontext():  # open_clip logs what it raises
+            with root_logger_quiet() if offline else contextlib.nullcontext():  # open_clip logs what it raises
                 return open_clip.create_model(model, pretrained=pretrained)
         except RuntimeError as exc:
             reason = (f"{offline} and they are not in the local cache; download them elsewhere and pass the file "
@@ -117,7 +117,7 @@ def _pretrained_clip(model: str, pretrained: str) -> nn.Module:
 
 
 @contextlib.contextmanager
-def _root_logger_quiet():
+def root_logger_quiet():
     """Drop what is logged straight to the root logger (open_clip's errors), not what other loggers pass up."""
     root = logging.getLogger()
     root.addFilter(_drop)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 
 from highlighter.errors import HighlighterError
-
-#: ``0`` or ``1`` here overrides the run-time check of the CPU's bf16 instructions: ``auto`` precision then takes
-#: fp32 or bf16 on any CPU (how the tests take either branch on any machine, and a user overrides the check).
-CPU_BF16_VARIABLE = "HIGHLIGHTER_CPU_BF16"
+from highlighter.hardware import BF16_FLAGS, CPU_BF16_VARIABLE, cpu_bf16_override  # noqa: F401 (the variable: for callers)
 
 #: ``--precision`` choices live in highlighter.settings (importable without torch); these are their dtypes.
 INFERENCE_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -35,14 +30,12 @@ def cpu_has_native_bf16() -> bool:
     """True when the CPU has bf16 matrix instructions (AMX-BF16 or AVX512-BF16), detected at run time, unless
     ``HIGHLIGHTER_CPU_BF16`` says (``1``: it has, ``0``: it has not). Without them torch emulates bf16, which is
     slower than fp32."""
-    override = os.environ.get(CPU_BF16_VARIABLE, "").strip()
-    if override:
-        if override not in ("0", "1"):
-            raise HighlighterError(f"{CPU_BF16_VARIABLE} must be 0 or 1, not {override!r}")
-        return override == "1"
+    override = cpu_bf16_override()
+    if override is not None:
+        return override
     if hasattr(torch.cpu, "get_capabilities"):  # the public API, in recent torch
         capabilities = torch.cpu.get_capabilities()
-        return bool(capabilities.get("amx_bf16") or capabilities.get("avx512_bf16"))
+        return any(capabilities.get(flag) for flag in BF16_FLAGS)
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
 
 

@@ -10,22 +10,17 @@ batch n.
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Iterable, Iterator, Mapping
-from itertools import chain
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import numpy as np
 import torch
-from rich.progress import Progress
 from torch import nn
 
-from highlighter.outputs.scores import ScoreCurves
-from highlighter.model.device import inference_dtype
 from highlighter.model.classifier import HighlightClassifier
+from highlighter.model.device import inference_dtype
 from highlighter.model.preprocess import Preprocess
-from highlighter.video import FrameSampler, decode_together
 
-K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 
@@ -63,6 +58,11 @@ class FrameScorer:
     def classes(self) -> list[str]:
         """The classes, in the order of the probability columns."""
         return list(self.classifier.spec.classes)
+
+    @property
+    def image_size(self) -> int:
+        """The side of the square frames the model takes."""
+        return self.classifier.spec.image_size
 
     def _reserve(self, rows: int, size: int) -> None:
         """Make the input buffers (once; again only for a larger batch than any before)."""
@@ -140,45 +140,3 @@ class FrameScorer:
         """(B, S, S, 3) uint8 -> (B, C) float32 probabilities."""
         ((_, probabilities),) = self.score([(None, images)])
         return probabilities
-
-
-def interleave(streams: Mapping[K, Iterable[T]]) -> Iterator[tuple[K, T]]:
-    """``(key, item)`` taking one item from each stream in turn until all are exhausted."""
-    iterators = {key: iter(stream) for key, stream in streams.items()}
-    while iterators:
-        for key in list(iterators):
-            try:
-                yield key, next(iterators[key])
-            except StopIteration:
-                del iterators[key]
-
-
-def score_videos(samplers: Mapping[K, FrameSampler], scorer: FrameScorer, progress: Progress | None = None,
-                 labels: Mapping[K, str] | None = None, concurrent: bool | None = None) -> dict[K, ScoreCurves]:
-    """Score every sample of each sampler, through one model.
-
-    With ``concurrent`` the videos decode at the same time (each sampler's decoder runs in its own thread,
-    its batches taken in turn); by default where :func:`~highlighter.video.decode_together` says so.
-    """
-    if concurrent is None:
-        concurrent = decode_together(len(samplers))
-    tasks = {key: progress.add_task((labels or {}).get(key) or f"tag {sampler.path.name}",
-                                    total=sampler.expected_samples) if progress else None
-             for key, sampler in samplers.items()}
-    batches = (interleave(samplers) if concurrent
-               else chain.from_iterable(((key, batch) for batch in sampler) for key, sampler in samplers.items()))
-    times: dict[K, list[np.ndarray]] = {key: [] for key in samplers}
-    probabilities: dict[K, list[np.ndarray]] = {key: [] for key in samplers}
-    for (key, batch), scores in scorer.score(((key, batch), batch.images) for key, batch in batches):
-        times[key].append(batch.times)
-        probabilities[key].append(scores)
-        if tasks[key] is not None:
-            progress.advance(tasks[key], len(batch))
-    curves = {}
-    for key, task in tasks.items():
-        samples = sum(map(len, times[key]))
-        if task is not None:
-            progress.update(task, total=samples, completed=samples)
-        curves[key] = ScoreCurves(scorer.classes, np.concatenate(times[key]),
-                                  np.concatenate(probabilities[key]).astype(np.float32))
-    return curves

@@ -39,13 +39,19 @@ class Preprocess:
         """A uint8 HxWx3 RGB image in the model's geometry (unchanged where it is already ``size`` square)."""
         return image if image.shape[:2] == (self.size, self.size) else model_frame(image, self.size)
 
+    def scale_shift(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The normalisation as one multiply-add, ``x * scale + shift`` on (B, 3, S, S) pixels in 0-255: fp32
+        (1, 3, 1, 1) tensors (an exported graph holds them as its constants)."""
+        import torch
+
+        std, mean = torch.tensor(self.std), torch.tensor(self.mean)
+        return (1 / (255 * std)).view(1, 3, 1, 1), (-mean / std).view(1, 3, 1, 1)
+
     def normalise(self, images: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """uint8 (B, S, S, 3) RGB images as the model's fp32 (B, 3, S, S) input, written into ``out`` if given."""
         import torch
 
-        std, mean = torch.tensor(self.std), torch.tensor(self.mean)
-        scale = (1 / (255 * std)).view(1, 3, 1, 1).to(images.device)
-        shift = (-mean / std).view(1, 3, 1, 1).to(images.device)
+        scale, shift = (tensor.to(images.device) for tensor in self.scale_shift())
         out = torch.empty(images.shape[0], 3, *images.shape[1:3], device=images.device) if out is None else out
         torch.mul(images.permute(0, 3, 1, 2), scale, out=out)
         return out.add_(shift)

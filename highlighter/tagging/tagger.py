@@ -5,26 +5,31 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
 from rich.progress import Progress
 
 from highlighter.audio.fusion import load_fusion
-from highlighter.tagging.assemble import fuse_curves, read_cues, tag_result
-from highlighter.model.device import inference_dtype, resolve_device
+from highlighter.config.settings import SmootherSettings, TagSettings, VideoSettings
+from highlighter.labels import BACKGROUND, load_label_map
+from highlighter.model.checkpoint import checkpoint_info, read_spec, resolve_checkpoint
+from highlighter.model.int8.choice import scoring_precision
+from highlighter.model.scoring_loop import Scorer, score_videos
 from highlighter.outputs.events import VideoSpan
 from highlighter.outputs.result import TagResult
-from highlighter.labels import BACKGROUND, load_label_map
-from highlighter.model.classifier import HighlightClassifier, create_classifier, load_checkpoint
-from highlighter.model.inference import FrameScorer, score_videos
-from highlighter.config.settings import SmootherSettings, TagSettings, VideoSettings
+from highlighter.tagging.assemble import fuse_curves, read_cues, tag_result
 from highlighter.video import FrameSampler
-from highlighter.model.checkpoint import checkpoint_info, resolve_checkpoint
+
+if TYPE_CHECKING:  # PyTorch and open_clip load only where the model runs in them (not in int8)
+    import torch
+
+    from highlighter.model.classifier import HighlightClassifier
 
 
 def model_dtype(settings: TagSettings) -> torch.dtype:
     """The dtype of the model's weights and inputs: ``settings.precision`` resolved on its device."""
+    from highlighter.model.device import inference_dtype, resolve_device
+
     return inference_dtype(settings.precision, resolve_device(settings.device))
 
 
@@ -32,6 +37,8 @@ def load_classifier(settings: TagSettings, dtype: torch.dtype | None = None) -> 
     """The classifier of ``settings.weights`` (a checkpoint folder or hf-hub name, its weights cast to
     ``dtype`` as they load), or with ``settings.zero_shot`` a pretrained open_clip model classifying with
     the prompts; and the ``model`` block of the events JSON (name, checkpoint, sha256)."""
+    from highlighter.model.classifier import create_classifier, load_checkpoint
+
     if settings.zero_shot:
         label_map = load_label_map(settings.classes)
         classes = [BACKGROUND] + [c for c in label_map.classes if c != BACKGROUND]
@@ -42,14 +49,38 @@ def load_classifier(settings: TagSettings, dtype: torch.dtype | None = None) -> 
     return load_checkpoint(folder, dtype=dtype), checkpoint_info(settings.weights, folder)
 
 
+def load_scorer(settings: TagSettings, threads: int | None = None) -> tuple[Scorer, dict]:
+    """The scorer of ``settings``' model in its precision (int8: the checkpoint's cached int8 model run by ONNX
+    Runtime, built on first use; else the model in PyTorch) on ``threads`` CPU threads (None: every core this
+    process may use), and the ``model`` block of the events JSON."""
+    folder = None if settings.zero_shot else resolve_checkpoint(settings.weights)
+    spec = None if folder is None else read_spec(folder)
+    if scoring_precision(settings.precision, settings.device, spec) == "int8":
+        from highlighter.model.int8.cache import int8_model
+        from highlighter.model.int8.scorer import OnnxFrameScorer
+
+        model_info = checkpoint_info(settings.weights, folder)
+        model = int8_model(folder, model_info["sha256"])
+        return OnnxFrameScorer(model, spec.classes, spec.image_size, threads), model_info
+    import torch
+
+    from highlighter.model.device import resolve_device
+    from highlighter.model.inference import FrameScorer
+
+    classifier, model_info = load_classifier(settings, model_dtype(settings))
+    scorer = FrameScorer(classifier, resolve_device(settings.device), settings.precision, settings.compile)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return scorer, model_info
+
+
 class Tagger:
     """Scores videos with one model and turns the scores into events."""
 
-    def __init__(self, classifier: HighlightClassifier, model_info: dict, settings: TagSettings,
+    def __init__(self, scorer: Scorer, model_info: dict, settings: TagSettings,
                  video: VideoSettings, smoother: SmootherSettings, progress: Progress | None = None) -> None:
         self.settings, self.video, self.smoother = settings, video, smoother
-        self.device = resolve_device(settings.device)
-        self.scorer = FrameScorer(classifier, self.device, settings.precision, settings.compile)
+        self.scorer = scorer
         self.model_info = model_info
         self.progress = progress
         self.fusion = load_fusion(settings)
@@ -58,8 +89,7 @@ class Tagger:
     def from_settings(cls, video: VideoSettings, smoother: SmootherSettings, settings: TagSettings,
                       progress: Progress | None = None) -> Tagger:
         """A tagger with the model of ``settings`` loaded in its precision."""
-        classifier, model_info = load_classifier(settings, model_dtype(settings))
-        return cls(classifier, model_info, settings, video, smoother, progress)
+        return cls(*load_scorer(settings), settings, video, smoother, progress)
 
     def _fused(self, videos: dict[int | None, Path], scoring: Callable[[], dict]) -> dict:
         """``scoring()``'s curves, fused with each half's crowd cue (see :func:`fuse_curves`), the loudness
@@ -79,7 +109,7 @@ class Tagger:
         ahead = [s.started_at for s in (samplers or {}).values() if s.started_at is not None]
         started = min([time.perf_counter(), *ahead])
         if samplers is None:
-            size = self.scorer.classifier.spec.image_size
+            size = self.scorer.image_size
             samplers = {half: FrameSampler.from_settings(video, self.video, size, self.settings.batch_size)
                         for half, video in videos.items()}
         labels = {half: f"tag {source.name}" + (f" half {half}" if half else "") for half in videos}

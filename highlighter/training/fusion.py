@@ -15,7 +15,8 @@ from highlighter.audio.features import read_cue
 from highlighter.audio.fusion import Fusion, FusionHalf, fit_fusion
 from highlighter.labels import LabelMap
 from highlighter.model.classifier import HighlightClassifier
-from highlighter.model.inference import FrameScorer, score_videos
+from highlighter.model.inference import FrameScorer
+from highlighter.model.scoring_loop import score_videos
 from highlighter.evaluation.spotting import average_map
 from highlighter.config.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
 from highlighter.tagging.smoothing import find_events

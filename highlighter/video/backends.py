@@ -51,7 +51,8 @@ DECORD_PIXEL_FORMATS = frozenset({"yuv420p", "yuvj420p"})
 
 
 class Untrusted(Exception):
-    """decord found, on opening a file, that its answers there cannot be trusted (raised before any frame)."""
+    """A backend other than PyAV found, on opening a file, that it cannot be trusted there or cannot decode it
+    (decord's answers, no device for NVDEC); raised before any frame."""
 
 
 @dataclass
@@ -111,7 +112,7 @@ class PyAVBackend(Backend):
         # an untimed frame's time adds up the frames before it, so all are decoded, and the key frames kept
         keyframes_alone = keyframes_only and not self.info.untimed
         to_sdr = sdr_converter(self.info.color_transfer, self.info.color_primaries)
-        with open_container(self.path) as container:
+        with self._open() as container:
             stream = container.streams[self.info.stream_index]
             # key frames only: slice threads, as frame threads buy nothing on frames decoded alone (45-min 224p
             # half: 2.7 s with frame threads, 0.4 s with slice threads)
@@ -135,6 +136,10 @@ class PyAVBackend(Backend):
             self.outcome.dropped_frames = clock.dropped
             if self.outcome.last_raw_s is not None:
                 self.outcome.last_time_s = self.outcome.last_raw_s + clock.offset
+
+    def _open(self) -> av.container.InputContainer:
+        """The file, opened for decoding on the CPU."""
+        return open_container(self.path)
 
     def _timed(self, frames: Iterable[av.VideoFrame], time_base: float,
                start: float) -> Iterator[tuple[float | None, av.VideoFrame]]:

@@ -13,8 +13,9 @@ import numpy as np
 
 from highlighter.errors import VideoError
 from highlighter.config.settings import VideoSettings, choices
-from highlighter.video.backends import BACKENDS, Backend, Outcome, Untrusted, choose_backend
+from highlighter.video.backends import Backend, Outcome, Untrusted, choose_backend
 from highlighter.video.geometry import centre_crop, scaled_size
+from highlighter.video.nvdec import DECODER_BACKENDS, NvdecBackend, takes_nvdec
 from highlighter.video.prefetch import Prefetcher
 from highlighter.video.probe import VideoInfo, probe
 from highlighter.video.timeline import TICK_TOLERANCE_S, Discontinuity
@@ -22,7 +23,8 @@ from highlighter.video.watchdog import Died, Stalled, can_isolate, decode_isolat
 
 log = logging.getLogger(__name__)
 
-#: auto: PyAV, frame-exact wherever FFmpeg is; decord where asked for and exact (see backends.choose_backend)
+#: auto: PyAV, frame-exact wherever FFmpeg is, on NVDEC where an NVIDIA GPU is and the frames are large; decord
+#: where asked for and exact (see nvdec.takes_nvdec, backends.choose_backend)
 DECODERS = choices(VideoSettings, "decoder")
 SAMPLING_MODES = choices(VideoSettings, "sampling")
 
@@ -60,9 +62,9 @@ class FrameSampler:
 
     Times run on one continuous timeline: where timestamps jump (a joined transport stream) the next
     segment continues one frame after the previous one, and ``discontinuities`` lists the jumps once
-    the video has been read. ``decoder="auto"`` decodes with PyAV; ``decoder`` names the backend used.
-    Decoding runs in a child process: if it delivers nothing for ``stall_timeout_s``, decord gives way to
-    PyAV and a stalled PyAV is an error.
+    the video has been read. ``decoder="auto"`` decodes with PyAV (on NVDEC where it suits, see
+    :mod:`~highlighter.video.nvdec`); ``decoder`` names the backend used. Decoding runs in a child process: if it
+    delivers nothing for ``stall_timeout_s``, decord or NVDEC gives way to PyAV and a stalled PyAV is an error.
     """
 
     def __init__(
@@ -92,9 +94,12 @@ class FrameSampler:
         self.batch_size, self.prefetch_batches, self.stall_timeout_s = batch_size, prefetch_batches, stall_timeout_s
         self.info: VideoInfo = probe(self.path, scan_packets=True)
         self._probed_state = _file_state(self.path)
-        self.decoder, passed_over = choose_backend(decoder, self.info)
-        if decoder == "decord" and passed_over:
-            log.warning("%s: %s; decoding it with pyav instead of decord", self.path, passed_over)
+        if takes_nvdec(decoder, self.info, sampling == "keyframes"):
+            self.decoder, passed_over = NvdecBackend.name, None
+        else:
+            self.decoder, passed_over = choose_backend(decoder, self.info)
+        if passed_over:
+            log.warning("%s: %s; decoding it with pyav instead of %s", self.path, passed_over, decoder)
         self.discontinuities: list[Discontinuity] = []
         self.decoded_s: float | None = None  # length of the timeline the last pass covered, once it ended
         self.partial: str | None = None  # why the last pass stopped short of the whole video (None: it did not)
@@ -152,9 +157,9 @@ class FrameSampler:
         self._report_shortfall(backend, total)
 
     def _samples(self) -> Iterator[tuple[float, np.ndarray]]:
-        """Samples from the chosen backend; where decord proves unfit or stalls, PyAV takes over after the
-        last sample delivered (both give the same times, so nothing is repeated or lost). decord that
-        crashes counts as unfit too; PyAV that stalls or crashes is an error."""
+        """Samples from the chosen backend; where decord or NVDEC proves unfit or stalls, PyAV takes over after
+        the last sample delivered (both give the same times, so nothing is repeated or lost). decord or NVDEC
+        that crashes counts as unfit too; PyAV that stalls or crashes is an error."""
         backend = self._backend(self.decoder)
         delivered = -np.inf
         try:
@@ -163,10 +168,10 @@ class FrameSampler:
                 yield time_s, image
             self.backend = backend
             return
-        except (Untrusted, Stalled, Died) as exc:  # Untrusted: decord only
+        except (Untrusted, Stalled, Died) as exc:  # Untrusted: not PyAV's
             if backend.name == "pyav":
                 raise VideoError(f"{self.path}: {exc}") from None
-            log.warning("%s: %s; decoding it with pyav instead of decord", self.path, exc)
+            log.warning("%s: %s; decoding it with pyav instead of %s", self.path, exc, backend.name)
         self.decoder = "pyav"
         backend = self._backend("pyav")
         for time_s, image in self._decode(backend):
@@ -176,7 +181,7 @@ class FrameSampler:
 
     def _backend(self, name: str) -> Backend:
         frame_size = scaled_size(*self.info.display_size, self.size)
-        return BACKENDS[name](self.path, self.info, frame_size)
+        return DECODER_BACKENDS[name](self.path, self.info, frame_size)
 
     def _decode(self, backend: Backend) -> Iterator[tuple[float, np.ndarray]]:
         keyframes_only = self.sampling == "keyframes"

@@ -18,7 +18,8 @@ from cli import highlight
 from highlighter.model import device
 from highlighter.soccernet.games import half_videos
 from highlighter.model.classifier import WEIGHTS_FILE, load_checkpoint
-from highlighter.model.inference import FrameScorer, is_convolutional, score_videos
+from highlighter.model.inference import FrameScorer, is_convolutional
+from highlighter.model.scoring_loop import score_videos
 from highlighter.config.settings import shipped_settings
 from highlighter.tagging.smoothing import smooth
 from tests.support import open_sampler

@@ -60,17 +60,11 @@ class ScoreBatches:
     """A Ray Data actor: loads the model once, then turns frame rows into probability rows."""
 
     def __init__(self, settings: TagSettings, threads: int | None) -> None:
-        import torch
+        from highlighter.tagging.tagger import load_scorer
 
-        from highlighter.model.device import resolve_device
-        from highlighter.model.inference import FrameScorer
-        from highlighter.tagging.tagger import load_classifier, model_dtype
-
-        classifier, _ = load_classifier(settings, model_dtype(settings))
-        self.size = classifier.spec.image_size
-        self.scorer = FrameScorer(classifier, resolve_device(settings.device), settings.precision, settings.compile)
-        if threads is not None:  # the CPUs Ray gave this actor, not every core of the machine
-            torch.set_num_threads(threads)
+        # threads: the CPUs Ray gave this actor, not every core of the machine
+        self.scorer, _ = load_scorer(settings, threads)
+        self.size = self.scorer.image_size
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         scored = []

@@ -273,12 +273,15 @@ def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | No
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache of frames sampled from videos.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed epoch.")
 @click.option("--fusion/--no-fusion", help="Then fit the audio fusion on the games' audio (v2 videos with audio).")
+@click.option("--spotting-head/--no-spotting-head",
+              help="Then fit the temporal spotting head on the v2 games' per-second embeddings.")
 @quiet_option
 def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classes: str, prompts: str | None,
           mode: str, loss: str, epochs: int, probe_epochs: int, lr: float, probe_lr: float, batch_size: int,
           grad_accum: int, balance: str, wise_alpha: float | None, split: tuple[float, float, float],
           split_file: dict | None, seed: int, device: str, workers: int | None, frame_fps: float | None,
-          decoder: str | None, cache_dir: str, resume: bool, fusion: bool, quiet: bool) -> None:
+          decoder: str | None, cache_dir: str, resume: bool, fusion: bool, spotting_head: bool,
+          quiet: bool) -> None:
     """Fine-tune an open_clip CLIP model into the goal / card / substitution / background classifier.
 
     Reads SoccerNet-v3 action and replay frames (straight from Frames-v3.zip) and frames around the
@@ -301,7 +304,8 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
                        mode=mode, loss=loss, epochs=epochs, probe_epochs=probe_epochs, lr=lr, probe_lr=probe_lr,
                        batch_size=batch_size, grad_accum=grad_accum, balance=balance, wise_alpha=wise_alpha,
                        split=split, split_games=split_file, seed=seed, device=device, workers=workers,
-                       frame_fps=frame_fps, decoder=decoder, cache_dir=cache_dir, resume=resume, fusion=fusion)
+                       frame_fps=frame_fps, decoder=decoder, cache_dir=cache_dir, resume=resume, fusion=fusion,
+                       spotting_head=spotting_head)
         run = trainer(list(data), config_file(), progress, show_epoch, options, none_means_unset=False)
         result = run.run()
     if not quiet and run.rank.leads:
@@ -341,6 +345,9 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.option("--audio", type=click.Choice(choices(TagSettings, "audio")),
               help="Fuse the crowd's loudness with the frame scores: auto (where the checkpoint has a fusion and "
                    "the video audio), on (required), off.")
+@click.option("--spotting", type=click.Choice(choices(TagSettings, "spotting")),
+              help="Events from the checkpoint's temporal spotting head or the smoother: auto (the head where the "
+                   "checkpoint has one), head (required), smoother.")
 @click.option("--window", "window_s", type=float, help="Smoothing window in seconds.")
 @click.option("--threshold", type=float,
               help="Smoothed probability a peak must reach. Events start and end at low_threshold, which is half "
@@ -356,7 +363,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
         overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str,
         fps: float, sampling: str, decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
-        pretrained: str, classes: str, audio: str, window_s: float, threshold: float, nms: float | None, scores: Path | None,
+        pretrained: str, classes: str, audio: str, spotting: str, window_s: float, threshold: float, nms: float | None, scores: Path | None,
         plot: Path | None, report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
 
@@ -377,8 +384,8 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     setup_logging(quiet)
     options = dict(weights=weights, format=format, fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size,
                    device=device, precision=precision, compile=compile, zero_shot=zero_shot, model=model,
-                   pretrained=none_word(pretrained), classes=classes, audio=audio, window_s=window_s, threshold=threshold,
-                   engine=engine, address=none_word(address), overwrite=overwrite, workers=workers,
+                   pretrained=none_word(pretrained), classes=classes, audio=audio, spotting=spotting, window_s=window_s,
+                   threshold=threshold, engine=engine, address=none_word(address), overwrite=overwrite, workers=workers,
                    worker_cpus=worker_cpus, decode_cpus=decode_cpus)
     if nms is not None:
         options["nms_s"] = {"default": nms}

@@ -16,11 +16,13 @@ from highlighter.errors import HighlighterError
 from highlighter.events import TagResult, VideoSpan
 from highlighter.settings import SmootherSettings
 from highlighter.smooth import find_events
+from highlighter.spotting.head import HeadSequence
 from highlighter.soccernet.games import half_videos
 from highlighter.video.probe import open_container
 
 if TYPE_CHECKING:
     from highlighter.audio.fusion import Fusion
+    from highlighter.spotting.head import SpottingHead
 
 
 @dataclass
@@ -32,6 +34,14 @@ class ScoreCurves:
     probabilities: np.ndarray  # (N, C) softmax (fused with the crowd cue where ``fused``)
     loudness: np.ndarray | None = None  # (N,) dB of the match audio at each sample, where it was measured
     fused: bool = False  # probabilities from the audio fusion (highlighter.audio.fusion)
+    features: np.ndarray | None = None  # (N, D) unit image embeddings, where the spotting head reads them
+
+    @classmethod
+    def from_rows(cls, classes: list[str], times: np.ndarray, rows: np.ndarray) -> ScoreCurves:
+        """Curves from a scorer's output rows: the class probabilities, then any embedding columns."""
+        rows = rows.astype(np.float32, copy=False)
+        features = rows[:, len(classes):] if rows.shape[1] > len(classes) else None
+        return cls(list(classes), times, np.ascontiguousarray(rows[:, :len(classes)]), features=features)
 
 
 def expand_inputs(paths: list[Path]) -> list[tuple[Path, dict[int | None, Path]]]:
@@ -70,10 +80,14 @@ def fuse_curves(fusion: Fusion, audio: str, videos: dict[int | None, Path], scor
 
 
 def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], spans: list[VideoSpan], jumps: list[dict],
-               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float) -> TagResult:
-    """The result of one input from its score curves and what was decoded of each video (per half): the
-    smoothed events with everything the events file records. Every engine ends here, so their outputs agree."""
-    events = [event for half, c in curves for event in find_events(c.times, c.probabilities, c.classes, smoother, half)]
+               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float,
+               head: SpottingHead | None = None) -> TagResult:
+    """The result of one input from its score curves and what was decoded of each video (per half): the events
+    (the spotting ``head``'s, where given, on the curves' embeddings; else smoothed) with everything the events
+    file records. Every engine ends here, so their outputs agree."""
+    events = [event for half, c in curves for event in (
+        head.events(HeadSequence(c.times, c.features, c.probabilities), half) if head is not None
+        else find_events(c.times, c.probabilities, c.classes, smoother, half))]
     classes = curves[0][1].classes
     duration = sum(span.decoded_s for span in spans)
     return TagResult(str(source), duration, fps, model_info, classes, events, curves, wall_s, discontinuities=jumps,

@@ -18,6 +18,7 @@ from highlighter.labels import BACKGROUND, load_label_map
 from highlighter.model import HighlightClassifier, create_classifier, load_checkpoint
 from highlighter.score import FrameScorer, score_videos
 from highlighter.settings import SmootherSettings, TagSettings, VideoSettings
+from highlighter.spotting.head import load_spotting_head
 from highlighter.video import FrameSampler
 from highlighter.weights import checkpoint_info, resolve_checkpoint
 
@@ -48,10 +49,12 @@ class Tagger:
                  video: VideoSettings, smoother: SmootherSettings, progress: Progress | None = None) -> None:
         self.settings, self.video, self.smoother = settings, video, smoother
         self.device = resolve_device(settings.device)
-        self.scorer = FrameScorer(classifier, self.device, settings.precision, settings.compile)
+        self.head = load_spotting_head(settings, video)
+        self.scorer = FrameScorer(classifier, self.device, settings.precision, settings.compile,
+                                  features=self.head is not None)
         self.model_info = model_info
         self.progress = progress
-        self.fusion = load_fusion(settings)
+        self.fusion = None if self.head is not None else load_fusion(settings)
 
     @classmethod
     def from_settings(cls, video: VideoSettings, smoother: SmootherSettings, settings: TagSettings,
@@ -88,4 +91,4 @@ class Tagger:
         jumps = [{"half": half, **jump.to_dict()} for half, sampler in samplers.items()
                  for jump in sampler.discontinuities]
         return tag_result(source, list(scored.items()), spans, jumps, self.video.fps, self.model_info,
-                          self.smoother, time.perf_counter() - started)
+                          self.smoother, time.perf_counter() - started, self.head)

@@ -147,7 +147,7 @@ def synth_root(tmp_path_factory) -> Path:
 #: A tiny open_clip classifier trained from scratch (CPU, seconds): what the train and tag tests share (the
 #: image model alone: tests/test_audio.py trains its own with the audio fusion).
 TINY = dict(model="highlighter-tiny", pretrained=None, mode="finetune", lr=2e-3, batch_size=32, frame_fps=2.0,
-            wise_alpha=1.0, fusion=False)
+            wise_alpha=1.0, fusion=False, spotting_head=False)
 
 
 def config(synth_root: Path, tmp: Path, **overrides):
@@ -165,6 +165,16 @@ def trained(synth_root, tmp_path_factory):
     from highlighter.training.loop import Trainer
 
     trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("train")), VIDEO)
+    return trainer, trainer.run()
+
+
+@pytest.fixture(scope="session")
+def headed(synth_root, tmp_path_factory):
+    """(trainer, result) of the tiny model trained with the temporal spotting head (``trainer.spotting_head``:
+    the head as fitted, before the checkpoint saved it)."""
+    from highlighter.training.loop import Trainer
+
+    trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("headed"), spotting_head=True), VIDEO)
     return trainer, trainer.run()
 
 

@@ -48,14 +48,7 @@ def game_halves(folder: Path, scorer: FrameScorer, label_map: LabelMap, config: 
             continue
         sampler = FrameSampler.from_settings(path, video, scorer.classifier.spec.image_size, config.batch_size)
         curves = score_videos({half: sampler}, scorer, progress, {half: f"fusion {folder.name[:24]} half {half}"})[half]
-        events = []
-        for spot in spots:
-            try:
-                cls = label_map.class_of(spot.label)
-            except KeyError:
-                continue
-            if spot.half == half and cls in classes:
-                events.append((spot.position_ms / 1000, cls))
+        events = label_map.half_events(spots, half, classes)
         halves.append(FusionHalf(curves.times, curves.probabilities, cue,
                                  half_targets(curves.times, events, classes, tuple(config.event_window)),
                                  folder.as_posix(), half))

@@ -133,5 +133,6 @@ def tune_events(head: SpottingHead, val: list[tuple[str, int, HeadSequence]],
                     times, probabilities, offsets, head.classes, threshold, {"default": window}, head.fps, half)))
             key = (score(predicted), threshold, window)
             if best_key is None or key > best_key:
-                best_key, best = key, replace(head, threshold=threshold, nms_s={"default": window})
+                best_key, best = key, replace(head, threshold=threshold, nms_s={"default": window},
+                                              info={**head.info, "val_score": round(key[0], 2)})
     return best

@@ -9,6 +9,7 @@ known architecture, a bounded window, weights whose shapes fit."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,10 +18,13 @@ import numpy as np
 
 from highlighter.errors import HighlighterError
 from highlighter.events import Event
+from highlighter.settings import TagSettings, VideoSettings
 from highlighter.spotting.peaks import DILATIONS, Forward, conv_forward, pick_events, windowed
 
 if TYPE_CHECKING:
     from torch import nn
+
+log = logging.getLogger(__name__)
 
 FORMAT = "highlighter-spotting-head/1"
 TENSOR_PREFIX = "spotting_head."
@@ -261,4 +265,32 @@ def read_spotting_head(folder: str | Path) -> SpottingHead | None:
             raise ValueError(f"inputs {list(head.config.inputs)}: tagging gives a head {list(TAGGING_INPUTS)}")
     except (KeyError, TypeError, ValueError, AttributeError, SafetensorError) as exc:
         raise HighlighterError(f"{folder}: unreadable spotting head block ({exc})") from None
+    return head
+
+
+def load_spotting_head(tag: TagSettings, video: VideoSettings) -> SpottingHead | None:
+    """The head that tagging with ``tag`` uses: the checkpoint's where ``tag.spotting`` is ``auto`` or ``head``,
+    None for ``smoother`` (and a zero-shot model). ``head`` makes a checkpoint without one an error; a head
+    trained at another sample rate than ``video.fps`` is an error for ``head`` and, for ``auto``, a warning
+    line and the smoother. A head reads the frames alone, so ``--audio on`` (the fusion is the smoother's)
+    asks for the smoother."""
+    from highlighter.weights import resolve_checkpoint
+
+    if tag.spotting == "smoother" or tag.zero_shot:
+        return None
+    head = read_spotting_head(resolve_checkpoint(tag.weights))
+    if head is None:
+        if tag.spotting == "head":
+            raise HighlighterError(f"--spotting head: {tag.weights} has no spotting head (train with --spotting-head)")
+        return None
+    if head.fps != video.fps:
+        message = (f"{tag.weights}: its spotting head reads {head.fps:g} frames per second, not {video.fps:g} "
+                   f"(tag with --fps {head.fps:g})")
+        if tag.spotting == "head":
+            raise HighlighterError(message)
+        log.warning("%s; smoothing instead", message)
+        return None
+    if tag.audio == "on":
+        raise HighlighterError("--audio on fuses the crowd cue for the smoother, and this checkpoint's spotting head "
+                               "reads the frames alone: add --spotting smoother")
     return head

@@ -1,0 +1,100 @@
+"""The temporal spotting head end to end: `highlight train` fits it after the tiny image model on the synthetic
+games, the checkpoint keeps it, and `highlight tag` (and the API) place events with it; a checkpoint without one,
+or ``--spotting smoother``, smooths exactly as before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import highlight
+from tests.conftest import VIDEO
+
+
+def tag_events(*args) -> list[dict]:
+    outcome = CliRunner().invoke(highlight, ["tag", *map(str, args), "-q"])
+    assert outcome.exit_code == 0, outcome.output
+    return outcome.output
+
+
+def scored(checkpoint: Path, game: Path) -> dict:
+    """Each half of ``game`` scored with the checkpoint's classifier: probabilities and embeddings."""
+    import torch
+
+    from highlighter.model import load_checkpoint
+    from highlighter.score import FrameScorer, score_videos
+    from highlighter.soccernet.games import half_videos
+    from highlighter.video import FrameSampler
+
+    scorer = FrameScorer(load_checkpoint(checkpoint), torch.device("cpu"), "fp32", features=True)
+    size = scorer.classifier.spec.image_size
+    return score_videos({half: FrameSampler.from_settings(video, VIDEO, size, 64)
+                         for half, video in half_videos(game).items()}, scorer)
+
+
+def events_of(path: Path) -> list[tuple]:
+    return [(e["label"], e["time_s"], e["confidence"], e["half"]) for e in json.loads(path.read_text())["events"]]
+
+
+def test_train_fits_a_head_that_the_checkpoint_keeps_and_tag_uses_identically(headed, test_game, tmp_path):
+    """The events `highlight tag` writes from the reloaded checkpoint are those of the head as it was fitted."""
+    from highlighter.spotting.head import HeadSequence, read_spotting_head
+
+    trainer, result = headed
+    fitted = trainer.spotting_head
+    assert fitted is not None and read_spotting_head(result.checkpoint).to_checkpoint()[1] == fitted.to_checkpoint()[1]
+    out = tmp_path / "game.events.json"
+    tag_events(test_game, "-o", out, "--weights", result.checkpoint)
+    expected = [(e.label, round(e.time_s, 3), round(e.confidence, 4), e.half)
+                for half, c in scored(result.checkpoint, test_game).items()
+                for e in fitted.events(HeadSequence(c.times, c.features, c.probabilities), half)]
+    ours = [(label, round(t, 3), round(c, 4), half) for label, t, c, half in events_of(out)]
+    assert sorted(ours, key=lambda e: (e[3], e[1])) == sorted(expected, key=lambda e: (e[3], e[1])) and ours
+
+
+def test_the_head_places_the_events_of_a_held_out_synthetic_game(headed, test_game):
+    """On the held-out game, the head's strongest peak near each annotated event lies within one sample (1 s)."""
+    from highlighter.labels import load_label_map
+    from highlighter.soccernet.files import LABELS_FILE, read_labels
+    from highlighter.spotting.head import HeadSequence
+
+    trainer, result = headed
+    spots = read_labels(test_game / LABELS_FILE)
+    label_map = load_label_map("highlight")
+    errors = []
+    for half, c in scored(result.checkpoint, test_game).items():
+        events = trainer.spotting_head.events(HeadSequence(c.times, c.features, c.probabilities), half)
+        for time_s, cls in label_map.half_events(spots, half, trainer.spotting_head.classes):
+            near = [e for e in events if e.label == cls and abs(e.time_s - time_s) <= 10]
+            errors.append(abs(max(near, key=lambda e: e.confidence).time_s - time_s) if near else np.inf)
+    assert np.median(errors) <= 1.0, errors
+
+
+def test_a_checkpoint_without_a_head_and_spotting_smoother_smooth_as_before(trained, headed, test_game, tmp_path):
+    from highlighter.settings import shipped_settings
+    from highlighter.smooth import find_events
+
+    smoother = shipped_settings().smoother
+    for (_, result), options in ((trained, ()), (headed, ("--spotting", "smoother"))):
+        out = tmp_path / f"{len(options)}.events.json"
+        tag_events(test_game, "-o", out, "--weights", result.checkpoint, *options)
+        expected = [(e.label, round(e.time_s, 3), round(e.confidence, 4), e.half)
+                    for half, c in scored(result.checkpoint, test_game).items()
+                    for e in find_events(c.times, c.probabilities, c.classes, smoother, half)]
+        ours = [(label, round(t, 3), round(c, 4), half) for label, t, c, half in events_of(out)]
+        assert sorted(ours, key=lambda e: (e[3], e[1])) == sorted(expected, key=lambda e: (e[3], e[1]))
+
+
+def test_spotting_head_without_a_head_or_at_another_rate_is_one_line(trained, headed, test_game, tmp_path):
+    cases = ((trained, ("--spotting", "head"), "has no spotting head"),
+             (headed, ("--spotting", "head", "--fps", "2"), "reads 1 frames per second, not 2"),
+             (headed, ("--audio", "on"), "add --spotting smoother"))
+    for (_, result), options, message in cases:
+        outcome = CliRunner().invoke(highlight, ["tag", str(test_game), "-o", str(tmp_path / "x.json"), "--weights",
+                                                 str(result.checkpoint), *options, "-q"])
+        assert outcome.exit_code != 0 and message in outcome.output and "Traceback" not in outcome.output, \
+            outcome.output

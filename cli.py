@@ -348,6 +348,9 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.option("--spotting", type=click.Choice(choices(TagSettings, "spotting")),
               help="Events from the checkpoint's temporal spotting head or the smoother: auto (the head where the "
                    "checkpoint has one), head (required), smoother.")
+@click.option("--head-threshold", type=float, help="The spotting head's peak threshold (default: the checkpoint's).")
+@click.option("--head-nms", "head_nms_s", type=float, help="The spotting head's NMS window in seconds (default: the "
+                                                          "checkpoint's).")
 @click.option("--window", "window_s", type=float, help="Smoothing window in seconds.")
 @click.option("--threshold", type=float,
               help="Smoothed probability a peak must reach. Events start and end at low_threshold, which is half "
@@ -363,7 +366,8 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
         overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str,
         fps: float, sampling: str, decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
-        pretrained: str, classes: str, audio: str, spotting: str, window_s: float, threshold: float, nms: float | None, scores: Path | None,
+        pretrained: str, classes: str, audio: str, spotting: str, head_threshold: float | None,
+        head_nms_s: float | None, window_s: float, threshold: float, nms: float | None, scores: Path | None,
         plot: Path | None, report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
 
@@ -384,7 +388,8 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     setup_logging(quiet)
     options = dict(weights=weights, format=format, fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size,
                    device=device, precision=precision, compile=compile, zero_shot=zero_shot, model=model,
-                   pretrained=none_word(pretrained), classes=classes, audio=audio, spotting=spotting, window_s=window_s,
+                   pretrained=none_word(pretrained), classes=classes, audio=audio, spotting=spotting, head_threshold=head_threshold,
+                   head_nms_s=head_nms_s, window_s=window_s,
                    threshold=threshold, engine=engine, address=none_word(address), overwrite=overwrite, workers=workers,
                    worker_cpus=worker_cpus, decode_cpus=decode_cpus)
     if nms is not None:
@@ -533,7 +538,7 @@ def cut(events: Path, out: Path, fmt: str | None, classes: str | None, min_confi
 @quiet_option
 def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> None:
     """Run the whole pipeline on built-in synthetic data: synthesise SoccerNet games, train a tiny model,
-    tag a held-out game with the tag and smoother settings `highlight tag` uses, and score the tags with
+    tag every held-out game with the tag and smoother settings `highlight tag` uses, and score the tags with
     SoccerNet's average-mAP. About a minute on a laptop CPU."""
     from highlighter.api import configured
     from highlighter.demo import run_demo
@@ -554,11 +559,14 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
         return
     if result.training.test is not None:
         stdout.print(classification_table(result.training.test, "frame classification on the test game"))
-    stdout.print(events_table(result.tagged))
-    stdout.print(evaluation_table(result.evaluation))
-    scores = {score.metric: score.average_map for score in result.evaluation.scores}
-    stdout.print(f"[bold]demo score: loose average-mAP {scores['loose']:.1f}, tight {scores['tight']:.1f} "
-                 f"(files under {out}/)")
+    for game, tagged in result.tagged.items():
+        stdout.print(events_table(tagged))
+        stdout.print(evaluation_table(result.evaluation[game]))
+    stdout.print(f"[bold]demo score: loose average-mAP {result.mean_score('loose'):.1f}, tight "
+                 f"{result.mean_score('tight'):.1f} (mean of {len(result.evaluation)} held-out games; files under "
+                 f"{out}/)")
+    stdout.print(f"checkpoint: {result.training.checkpoint}/ (tag with `highlight tag --weights "
+                 f"{result.training.checkpoint} VIDEO`)")
 
 
 @highlight.command("eval")
@@ -601,13 +609,14 @@ def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str,
     (the grid is tune_smoother in the settings).
 
     SCORES holds the NAME.scores.npz files of `highlight tag GAME... --scores x.npz -o SCORES`; LABELS
-    holds the games' folders with Labels-v2.json (paired by the game folder's name).
+    holds the games' folders with Labels-v2.json (paired by the game folder's name). Where a spotting head
+    tagged them, its peak threshold and NMS window are tuned too (--write saves them in the tag block).
     """
     from rich.table import Table
 
     from highlighter.api import configured
     from highlighter.labels import load_label_map
-    from highlighter.tune import tune_smoother, write_tuned_config
+    from highlighter.tune import tune_head, tune_smoother, write_tuned_config
 
     setup_logging(quiet=False)
     grid = configured(("tune_smoother",), config_file(), dict(metric=metric, classes=classes))["tune_smoother"]
@@ -619,8 +628,17 @@ def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str,
     for params, score in ranked[:5]:
         table.add_row(f"{params.window_s:g}", f"{params.threshold:g}", f"{params.nms_for('default'):g}", f"{score:.2f}")
     stdout.print(table)
+    heads = tune_head(scores, labels, load_label_map(grid.classes), grid)
+    if heads:
+        table = Table(title=f"spotting head peak picking by {grid.metric} average-mAP (best 5 of {len(heads)})",
+                      title_justify="left")
+        for column in ("threshold", "NMS s", "average-mAP"):
+            table.add_column(column, justify="right")
+        for threshold, nms, score in heads[:5]:
+            table.add_row(f"{threshold:g}", f"{nms:g}", f"{score:.2f}")
+        stdout.print(table)
     if write_to is not None:
-        write_tuned_config(ranked[0][0], write_to)
+        write_tuned_config(ranked[0][0], write_to, heads[0][:2] if heads else None)
         stdout.print(f"best settings written to {write_to}: use `highlight --config {write_to} tag ...`")
 
 

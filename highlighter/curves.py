@@ -35,6 +35,7 @@ class ScoreCurves:
     loudness: np.ndarray | None = None  # (N,) dB of the match audio at each sample, where it was measured
     fused: bool = False  # probabilities from the audio fusion (highlighter.audio.fusion)
     features: np.ndarray | None = None  # (N, D) unit image embeddings, where the spotting head reads them
+    spotting: np.ndarray | None = None  # (N, 2K) the head's event probabilities, then offsets, of the K event classes
 
     @classmethod
     def from_rows(cls, classes: list[str], times: np.ndarray, rows: np.ndarray) -> ScoreCurves:
@@ -85,8 +86,11 @@ def tag_result(source: Path, curves: list[tuple[int | None, ScoreCurves]], spans
     """The result of one input from its score curves and what was decoded of each video (per half): the events
     (the spotting ``head``'s, where given, on the curves' embeddings; else smoothed) with everything the events
     file records. Every engine ends here, so their outputs agree."""
+    if head is not None:
+        curves = [(half, dataclasses.replace(c, spotting=np.concatenate(
+            head.predict(HeadSequence(c.times, c.features, c.probabilities)), axis=1))) for half, c in curves]
     events = [event for half, c in curves for event in (
-        head.events(HeadSequence(c.times, c.features, c.probabilities), half) if head is not None
+        head.pick(c.times, c.spotting, half) if head is not None
         else find_events(c.times, c.probabilities, c.classes, smoother, half))]
     classes = curves[0][1].classes
     duration = sum(span.decoded_s for span in spans)

@@ -48,8 +48,9 @@ def write_events(result: TagResult, path: Path, fmt: str) -> Path:
 
 
 def write_scores(result: TagResult, path: Path) -> Path:
-    """Per-sample probabilities: ``.npz`` (times, probabilities, half, classes, source, and loudness_db where
-    the audio was measured) or CSV (the ``result.scores`` table)."""
+    """Per-sample probabilities: ``.npz`` (times, probabilities, half, classes, source, loudness_db where the
+    audio was measured, and the spotting head's output with the sample rate where a head placed the events) or
+    CSV (the ``result.scores`` table)."""
     if path.suffix == ".npz":  # times at full precision: tune-smoother smooths them as tag did
         buffer = io.BytesIO()
         np.savez_compressed(buffer, times=np.concatenate([c.times for _, c in result.curves]),
@@ -57,7 +58,9 @@ def write_scores(result: TagResult, path: Path) -> Path:
                             half=np.concatenate([np.full(len(c.times), h or 0) for h, c in result.curves]),
                             classes=np.array(result.classes), source=np.array(result.source),
                             **({"loudness_db": result.scores["loudness_db"].to_numpy()}
-                               if "loudness_db" in result.scores else {}))
+                               if "loudness_db" in result.scores else {}),
+                            **({"spotting": np.concatenate([c.spotting for _, c in result.curves]), "fps": result.fps}
+                               if all(c.spotting is not None for _, c in result.curves) else {}))
         with atomic_write(path, "wb") as handle:
             handle.write(buffer.getvalue())
     else:

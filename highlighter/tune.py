@@ -26,6 +26,8 @@ class GameScores:
     name: str
     classes: list[str]
     halves: list[tuple[int, np.ndarray, np.ndarray]]  # (half, times, probabilities)
+    spotting: dict[int, np.ndarray] | None = None  # per half the spotting head's output, where a head tagged
+    fps: float | None = None  # the head's sample rate
 
 
 def read_score_files(folder: str | Path) -> list[GameScores]:
@@ -35,7 +37,10 @@ def read_score_files(folder: str | Path) -> list[GameScores]:
         with np.load(path) as data:
             halves = [(int(h) or 1, data["times"][data["half"] == h], data["probabilities"][data["half"] == h])
                       for h in np.unique(data["half"])]
-            games.append(GameScores(Path(str(data["source"])).name, [str(c) for c in data["classes"]], halves))
+            spotting = ({int(h) or 1: data["spotting"][data["half"] == h] for h in np.unique(data["half"])}
+                        if "spotting" in data.files else None)
+            games.append(GameScores(Path(str(data["source"])).name, [str(c) for c in data["classes"]], halves,
+                                    spotting, float(data["fps"]) if spotting is not None else None))
     if not games:
         raise HighlighterError(f"{folder}: no *.scores.npz files (write them with `highlight tag --scores x.npz`)")
     return games
@@ -48,18 +53,25 @@ def predictions_for(games: list[GameScores], params: SmootherSettings) -> dict[s
             for game in games}
 
 
-def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map: LabelMap,
-                  grid: TuneSettings) -> list[tuple[SmootherSettings, float]]:
-    """Every setting of ``grid`` with its average-mAP (``grid.metric``) on the games found in both
-    folders, best first. Candidates leave ``low_threshold`` unset (half the threshold, the smoother's own
-    rule). Score files pair with labelled games by the game folder's name."""
+def paired_games(scores_folder: str | Path, labels_root: str | Path,
+                 label_map: LabelMap) -> tuple[list[GameScores], dict[str, list[Spot]]]:
+    """The score files under ``scores_folder`` and the truth of their games under ``labels_root`` (paired by the
+    game folder's name)."""
     games = read_score_files(scores_folder)
     truth_by_path = load_truth(labels_root, label_map)
     truth = {Path(path).name: spots for path, spots in truth_by_path.items()}
     games = [g for g in games if g.name in truth]
     if not games:
         raise HighlighterError(f"no score file in {scores_folder} matches a game folder name under {labels_root}")
-    truth = {g.name: truth[g.name] for g in games}
+    return games, {g.name: truth[g.name] for g in games}
+
+
+def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map: LabelMap,
+                  grid: TuneSettings) -> list[tuple[SmootherSettings, float]]:
+    """Every setting of ``grid`` with its average-mAP (``grid.metric``) on the games found in both
+    folders, best first. Candidates leave ``low_threshold`` unset (half the threshold, the smoother's own
+    rule). Score files pair with labelled games by the game folder's name."""
+    games, truth = paired_games(scores_folder, labels_root, label_map)
     results = []
     for window, threshold, nms in itertools.product(grid.window_s, grid.threshold, grid.nms_s):
         params = SmootherSettings(window_s=window, threshold=threshold, low_threshold=None, nms_s={"default": nms})
@@ -67,8 +79,34 @@ def tune_smoother(scores_folder: str | Path, labels_root: str | Path, label_map:
     return sorted(results, key=lambda item: -item[1])
 
 
-def write_tuned_config(params: SmootherSettings, path: str | Path) -> None:
-    """Save ``params`` as a config file (its ``smoother`` block) for ``highlight --config FILE tag``. The
+def tune_head(scores_folder: str | Path, labels_root: str | Path, label_map: LabelMap,
+              grid: TuneSettings) -> list[tuple[float, float, float]]:
+    """(threshold, NMS window, average-mAP) of the spotting head's peak picking for every pair of the head's grid
+    (``highlighter.spotting.fit``), best first, on the score files a head tagged (empty where none did)."""
+    from highlighter.labels import BACKGROUND
+    from highlighter.spotting.fit import NMS_WINDOWS, THRESHOLDS
+    from highlighter.spotting.peaks import pick_events
+
+    games, truth = paired_games(scores_folder, labels_root, label_map)
+    games = [g for g in games if g.spotting is not None]
+    results = []
+    for threshold, nms in itertools.product(THRESHOLDS, NMS_WINDOWS):
+        predicted = {}
+        for game in games:
+            classes = [c for c in game.classes if c != BACKGROUND]
+            predicted[game.name] = soccernet_spots([
+                event for half, times, _ in game.halves for event in pick_events(
+                    times, game.spotting[half][:, :len(classes)], game.spotting[half][:, len(classes):], classes,
+                    threshold, {"default": nms}, game.fps, half)])
+        if games:
+            results.append((threshold, nms, average_map({g.name: truth[g.name] for g in games}, predicted, label_map,
+                                                        grid.metric).average_map))
+    return sorted(results, key=lambda item: -item[2])
+
+
+def write_tuned_config(params: SmootherSettings, path: str | Path, head: tuple[float, float] | None = None) -> None:
+    """Save ``params`` as a config file (its ``smoother`` block; with ``head``, its peak threshold and NMS window
+    in the ``tag`` block) for ``highlight --config FILE tag``. The
     NMS window is written for every class the shipped settings name too, so none of their per-class
     values survives the overlay: tag then smooths exactly as the tuning scored."""
     shipped = load_settings().smoother.nms_s
@@ -76,4 +114,5 @@ def write_tuned_config(params: SmootherSettings, path: str | Path) -> None:
     block = {"window_s": params.window_s, "threshold": params.threshold, "low_threshold": params.low_threshold,
              "nms_s": dict(sorted(nms.items()))}
     with atomic_write(path) as handle:
-        yaml.safe_dump({"smoother": block}, handle, sort_keys=False)
+        head_block = {"tag": {"head_threshold": head[0], "head_nms_s": head[1]}} if head else {}
+        yaml.safe_dump({"smoother": block, **head_block}, handle, sort_keys=False)

@@ -98,3 +98,22 @@ def test_spotting_head_without_a_head_or_at_another_rate_is_one_line(trained, he
                                                  str(result.checkpoint), *options, "-q"])
         assert outcome.exit_code != 0 and message in outcome.output and "Traceback" not in outcome.output, \
             outcome.output
+
+
+def test_tune_smoother_tunes_the_heads_threshold_and_nms_and_tag_uses_them(headed, synth_root, tmp_path):
+    """Score files of a head's tagging carry its output; tune-smoother ranks its peak threshold and NMS window on
+    them and writes the best into the config's tag block, which tag then picks peaks with."""
+    import yaml
+
+    trainer, result = headed
+    games = [synth_root / g for g in trainer.data_summary["val"]["game_list"]]
+    scores = tmp_path / "scores"
+    tag_events(*games, "-o", scores, "--weights", result.checkpoint, "--scores", "x.npz")
+    outcome = CliRunner().invoke(highlight, ["tune-smoother", str(scores), str(synth_root), "--write",
+                                             str(tmp_path / "tuned.yaml")])
+    assert outcome.exit_code == 0 and "spotting head peak picking" in outcome.output, outcome.output
+    tuned = yaml.safe_load((tmp_path / "tuned.yaml").read_text())["tag"]
+    assert tuned["head_threshold"] in (0.02, 0.05, 0.1, 0.2, 0.3) and tuned["head_nms_s"] in (4.0, 6.0, 10.0, 20.0)
+    strict = tmp_path / "strict.events.json"
+    tag_events(games[0], "-o", strict, "--weights", result.checkpoint, "--head-threshold", "0.99")
+    assert all(c >= 0.99 for _, _, c, _ in events_of(strict))

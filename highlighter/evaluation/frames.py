@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from pathlib import Path
 
 import torch
@@ -18,6 +19,12 @@ from highlighter.evaluation.metrics import ClassificationReport, classification_
 from highlighter.progress import Tracker
 from highlighter.model import HighlightClassifier, load_checkpoint, read_spec
 from highlighter.settings import EvalFramesSettings, VideoSettings
+
+log = logging.getLogger(__name__)
+
+#: The training and video settings that say how a checkpoint's frames were drawn (``frame_settings`` reads them).
+FRAME_TRAINING_KEYS = ("frame_fps", "event_window", "background_gap_s", "background_per_event", "seed")
+FRAME_VIDEO_KEYS = ("fps", "decoder")
 
 
 @torch.no_grad()
@@ -57,6 +64,20 @@ def checkpoint_label_map(folder: str | Path) -> LabelMap:
     return LabelMap(saved["name"], tuple(c for c in spec.classes if c != BACKGROUND), dict(saved["sources"]))
 
 
+def saved_sampling(extra: dict, video: VideoSettings) -> tuple[dict, dict]:
+    """The training and video blocks a checkpoint drew its frames with, a setting it predates (a checkpoint of the
+    first round has no ``background_per_event``) filled with the shipped default of that time, with a warning."""
+    from dataclasses import asdict
+
+    from highlighter.settings import shipped_settings
+
+    saved_training, saved_video = extra.get("training") or {}, extra.get("video") or {}
+    missing = sorted({*(set(FRAME_TRAINING_KEYS) - set(saved_training)), *(set(FRAME_VIDEO_KEYS) - set(saved_video))})
+    if missing:
+        log.warning("the checkpoint predates %s: drawing its frames with the defaults", ", ".join(missing))
+    return {**asdict(shipped_settings().train), **saved_training}, {**asdict(video), **saved_video}
+
+
 def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: EvalFramesSettings, video: VideoSettings,
                     progress: Progress | None = None) -> tuple[ClassificationReport, int]:
     """Metrics of ``checkpoint`` on every image under ``data`` (or only the games of one of its splits)
@@ -66,7 +87,7 @@ def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: Ev
     classifier = load_checkpoint(checkpoint, torch_device, inference_dtype(settings.precision, torch_device))
     label_map = checkpoint_label_map(checkpoint)
     spec = classifier.spec
-    frames = frame_settings(spec.extra.get("training", {}), spec.extra.get("video", video), spec.image_size)
+    frames = frame_settings(*saved_sampling(spec.extra, video), spec.image_size)
     records = collect_records(list(data), label_map, frames, Path(settings.cache_dir).expanduser(), progress)
     if settings.split != "all":
         games = set(spec.extra.get("data", {}).get(settings.split, {}).get("game_list", []))

@@ -10,7 +10,7 @@ known architecture, a bounded window, weights whose shapes fit."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from highlighter.errors import HighlighterError
 from highlighter.events import Event
+from highlighter.labels import BACKGROUND
 from highlighter.settings import TagSettings, VideoSettings
 from highlighter.spotting.peaks import DILATIONS, Forward, conv_forward, pick_events, windowed
 
@@ -191,8 +192,12 @@ class SpottingHead:
 
     def events(self, sequence: HeadSequence, half: int | None = None) -> list[Event]:
         """The events of one half (see :func:`highlighter.spotting.peaks.pick_events`)."""
-        probabilities, offsets = self.predict(sequence)
-        return pick_events(sequence.times, probabilities, offsets, self.classes, self.threshold, self.nms_s,
+        return self.pick(sequence.times, np.concatenate(self.predict(sequence), axis=1), half)
+
+    def pick(self, times: np.ndarray, output: np.ndarray, half: int | None = None) -> list[Event]:
+        """The events of one half's head ``output`` ((N, 2K): probabilities, then offsets)."""
+        classes = len(self.classes)
+        return pick_events(times, output[:, :classes], output[:, classes:], self.classes, self.threshold, self.nms_s,
                            self.fps, half)
 
     def to_checkpoint(self) -> tuple[dict[str, np.ndarray], dict]:
@@ -274,11 +279,12 @@ def load_spotting_head(tag: TagSettings, video: VideoSettings) -> SpottingHead |
     trained at another sample rate than ``video.fps`` is an error for ``head`` and, for ``auto``, a warning
     line and the smoother. A head reads the frames alone, so ``--audio on`` (the fusion is the smoother's)
     asks for the smoother."""
-    from highlighter.weights import resolve_checkpoint
+    from highlighter.weights import read_spec, resolve_checkpoint
 
     if tag.spotting == "smoother" or tag.zero_shot:
         return None
-    head = read_spotting_head(resolve_checkpoint(tag.weights))
+    folder = resolve_checkpoint(tag.weights)
+    head = read_spotting_head(folder)
     if head is None:
         if tag.spotting == "head":
             raise HighlighterError(f"--spotting head: {tag.weights} has no spotting head (train with --spotting-head)")
@@ -293,4 +299,10 @@ def load_spotting_head(tag: TagSettings, video: VideoSettings) -> SpottingHead |
     if tag.audio == "on":
         raise HighlighterError("--audio on fuses the crowd cue for the smoother, and this checkpoint's spotting head "
                                "reads the frames alone: add --spotting smoother")
+    if head.classes != [c for c in read_spec(folder).classes if c != BACKGROUND]:
+        raise HighlighterError(f"{folder}: its spotting head's classes {head.classes} are not the model's")
+    if tag.head_threshold is not None:
+        head = replace(head, threshold=tag.head_threshold)
+    if tag.head_nms_s is not None:
+        head = replace(head, nms_s={"default": tag.head_nms_s})
     return head

@@ -20,7 +20,7 @@ from highlighter.evaluation.spotting import average_map
 from highlighter.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
 from highlighter.smooth import find_events
 from highlighter.soccernet.files import LABELS_FILE, read_labels, soccernet_spots
-from highlighter.soccernet.games import find_v2_games, half_videos
+from highlighter.soccernet.games import half_videos, split_v2_games
 from highlighter.video import FrameSampler
 
 log = logging.getLogger(__name__)
@@ -76,13 +76,9 @@ def fit_on_games(classifier: HighlightClassifier, splits: dict[str, list[str]], 
     ``smoother`` finds them) choosing each class's penalty; or None with a one-line note where no train game has a
     half video with audio."""
     scorer = FrameScorer(classifier, device, "fp32")
-    wanted = {name: split for split in ("train", "val") for name in splits.get(split, [])}
     halves: dict[str, list[FusionHalf]] = {"train": [], "val": []}
-    for root in map(Path, config.data):
-        for folder in find_v2_games(root):
-            split = wanted.get(folder.relative_to(root).as_posix())
-            if split is not None:
-                halves[split] += game_halves(folder, scorer, label_map, config, video, audio, progress)
+    for split, folder in split_v2_games(config.data, splits):
+        halves[split] += game_halves(folder, scorer, label_map, config, video, audio, progress)
     if not halves["train"]:
         log.warning("no train game has a half video with audio: no audio fusion in this checkpoint")
         return None

@@ -16,7 +16,7 @@ from highlighter.model import HighlightClassifier
 from highlighter.score import FrameScorer, score_videos
 from highlighter.settings import TrainSettings, VideoSettings
 from highlighter.soccernet.files import LABELS_FILE, Spot, read_labels
-from highlighter.soccernet.games import find_v2_games, half_videos
+from highlighter.soccernet.games import half_videos, split_v2_games
 from highlighter.spotting.fit import fit_head, tune_events
 from highlighter.spotting.head import HeadConfig, HeadSequence, SpottingHead
 from highlighter.video import FrameSampler
@@ -57,13 +57,9 @@ def fit_on_games(classifier: HighlightClassifier, splits: dict[str, list[str]], 
     """The spotting head fitted on the train games' half videos (seeded with ``config.seed``), its threshold and NMS
     chosen on the val games'; None with a one-line note where no train game has a half video."""
     scorer = FrameScorer(classifier, device, "fp32", features=True)
-    wanted = {name: split for split in ("train", "val") for name in splits.get(split, [])}
     halves: dict[str, list[ScoredHalf]] = {"train": [], "val": []}
-    for root in map(Path, config.data):
-        for folder in find_v2_games(root):
-            split = wanted.get(folder.relative_to(root).as_posix())
-            if split is not None:
-                halves[split] += scored_halves(folder, scorer, label_map, video, config.batch_size, progress)
+    for split, folder in split_v2_games(config.data, splits):
+        halves[split] += scored_halves(folder, scorer, label_map, video, config.batch_size, progress)
     if not halves["train"]:
         log.warning("no train game has a half video: no spotting head in this checkpoint")
         return None

@@ -4,6 +4,7 @@ picking and per-class non-maximum suppression."""
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Callable
 
@@ -65,11 +66,12 @@ def pick_events(times: np.ndarray, probabilities: np.ndarray, offsets: np.ndarra
         curve = probabilities[:, column]
         candidates = sorted((i for i in peaks(curve) if curve[i] >= threshold), key=lambda i: (-curve[i], times[i]))
         reach = nms_s.get(cls, nms_s["default"]) / 2
-        kept: list[float] = []
+        kept: list[float] = []  # sorted: a candidate is checked against its neighbours only (n log n on any curve)
         for index in candidates:
             time_s = max(float(times[index] + np.clip(offsets[index, column], -1.0, 1.0) / fps), 0.0)
-            if all(abs(time_s - other) >= reach for other in kept):
-                kept.append(time_s)
+            at = bisect.bisect_left(kept, time_s)
+            if all(abs(time_s - kept[i]) >= reach for i in (at - 1, at) if 0 <= i < len(kept)):
+                kept.insert(at, time_s)
                 confidence = float(np.clip(curve[index], 0.0, 1.0))
                 events.append(Event(cls, time_s, max(time_s - 1.0, 0.0), time_s + 1.0, confidence, half))
     return sorted(events, key=lambda e: (e.time_s, e.label))

@@ -108,6 +108,7 @@ def test_tune_smoother_tunes_the_heads_threshold_and_nms_and_tag_uses_them(heade
     trainer, result = headed
     games = [synth_root / g for g in trainer.data_summary["val"]["game_list"]]
     scores = tmp_path / "scores"
+    scores.mkdir()
     tag_events(*games, "-o", scores, "--weights", result.checkpoint, "--scores", "x.npz")
     outcome = CliRunner().invoke(highlight, ["tune-smoother", str(scores), str(synth_root), "--write",
                                              str(tmp_path / "tuned.yaml")])
@@ -117,3 +118,16 @@ def test_tune_smoother_tunes_the_heads_threshold_and_nms_and_tag_uses_them(heade
     strict = tmp_path / "strict.events.json"
     tag_events(games[0], "-o", strict, "--weights", result.checkpoint, "--head-threshold", "0.99")
     assert all(c >= 0.99 for _, _, c, _ in events_of(strict))
+
+
+def test_training_with_the_head_is_deterministic_for_a_seed(synth_root, tmp_path):
+    """Two runs with one seed on the CPU write the same weights, the head's block included, byte for byte."""
+    from highlighter.training.loop import Trainer
+    from tests.conftest import config
+
+    runs = [Trainer(config(synth_root, tmp_path / name, epochs=1, spotting_head=True), VIDEO).run()
+            for name in ("first", "second")]
+    first, second = ((r.checkpoint / "model.safetensors").read_bytes() for r in runs)
+    assert first == second
+    meta = [json.loads((r.checkpoint / "highlighter.json").read_text())["extra"]["spotting_head"] for r in runs]
+    assert meta[0] == meta[1]

@@ -54,6 +54,19 @@ class LabelMap:
             return None
         raise KeyError(label)
 
+    def half_events(self, spots: list, half: int, classes: list[str]) -> list[tuple[float, str]]:
+        """(time_s, class) of the annotations (``Spot``s) of ``half`` whose class is one of ``classes``
+        (labels this map does not know are left out)."""
+        events = []
+        for spot in spots:
+            try:
+                cls = self.class_of(spot.label)
+            except KeyError:
+                continue
+            if spot.half == half and cls in classes:
+                events.append((spot.position_ms / 1000, cls))
+        return events
+
 
 def load_label_map(name_or_path: str | Path) -> LabelMap:
     """A built-in map (``highlight``, ``soccernet-v2``) from configs/labels/, or a YAML file of

@@ -86,6 +86,16 @@ def trained(synth_root, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def headed(synth_root, tmp_path_factory):
+    """(trainer, result) of the tiny model trained with the temporal spotting head (``trainer.spotting_head``:
+    the head as fitted, before the checkpoint saved it)."""
+    from highlighter.training.trainer import Trainer
+
+    trainer = Trainer(config(synth_root, tmp_path_factory.mktemp("headed"), spotting_head=True), VIDEO, AUDIO, SMOOTHER)
+    return trainer, trainer.run()
+
+
+@pytest.fixture(scope="session")
 def test_game(trained, synth_root) -> Path:
     """The held-out test game of the trained tiny model (never seen in training)."""
     trainer, _ = trained

@@ -102,7 +102,7 @@ def on_screen_reference(kept: list[int], fps: float, rate: float, last_frame: in
 #: A tiny open_clip classifier trained from scratch (CPU, seconds): what the train and tag tests share (the
 #: image model alone: tests/training/test_audio.py trains its own with the audio fusion).
 TINY = dict(model="highlighter-tiny", pretrained=None, mode="finetune", lr=2e-3, batch_size=32, frame_fps=2.0,
-            wise_alpha=1.0, fusion=False)
+            wise_alpha=1.0, fusion=False, spotting_head=False)
 
 
 def config(synth_root: Path, tmp: Path, **overrides):

@@ -19,7 +19,7 @@ from highlighter.progress import make_progress
 @quiet_option
 def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> None:
     """Run the whole pipeline on built-in synthetic data: synthesise SoccerNet games, train a tiny model,
-    tag a held-out game with the tag and smoother settings `highlight tag` uses, and score the tags with
+    tag every held-out game with the tag and smoother settings `highlight tag` uses, and score the tags with
     SoccerNet's average-mAP. About a minute on a laptop CPU."""
     from highlighter.cli.tables import classification_table, evaluation_table, events_table
     from highlighter.demo import run_demo
@@ -39,10 +39,11 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
         return
     if result.training.test is not None:
         stdout.print(classification_table(result.training.test, "frame classification on the test game"))
-    stdout.print(events_table(result.tagged))
-    stdout.print(evaluation_table(result.evaluation))
-    scores = {score.metric: score.average_map for score in result.evaluation.scores}
-    stdout.print(f"[bold]demo score: loose average-mAP {scores['loose']:.1f}, tight {scores['tight']:.1f} "
-                 f"(files under {out}/)")
+    for game, tagged in result.tagged.items():
+        stdout.print(events_table(tagged))
+        stdout.print(evaluation_table(result.evaluation[game]))
+    stdout.print(f"[bold]demo score: loose average-mAP {result.mean_score('loose'):.1f}, tight "
+                 f"{result.mean_score('tight'):.1f} (mean of {len(result.evaluation)} held-out games; files under "
+                 f"{out}/)")
     stdout.print(f"checkpoint: {result.training.checkpoint}/ (trained on synthetic games: tag with it using "
                  f"`highlight tag VIDEO --weights {result.training.checkpoint}`)")

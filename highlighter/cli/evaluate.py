@@ -54,11 +54,12 @@ def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str,
     (the grid is tune_smoother in the settings).
 
     SCORES holds the NAME.scores.npz files of `highlight tag GAME... --scores x.npz -o SCORES`; LABELS
-    holds the games' folders with Labels-v2.json (paired by the game folder's name).
+    holds the games' folders with Labels-v2.json (paired by the game folder's name). Where a spotting head
+    tagged them, its peak threshold and NMS window are tuned too (--write saves them in the tag block).
     """
     from rich.table import Table
 
-    from highlighter.evaluation.tuning import tune_smoother, write_tuned_config
+    from highlighter.evaluation.tuning import tune_head, tune_smoother, write_tuned_config
     from highlighter.labels import load_label_map
 
     setup_logging(quiet=False)
@@ -72,6 +73,15 @@ def tune_smoother_command(scores: Path, labels: Path, metric: str, classes: str,
     for params, score in ranked[:5]:
         table.add_row(f"{params.window_s:g}", f"{params.threshold:g}", f"{params.nms_for('default'):g}", f"{score:.2f}")
     stdout.print(table)
+    heads = tune_head(scores, labels, load_label_map(grid.classes), grid)
+    if heads:
+        table = Table(title=f"spotting head peak picking by {grid.metric} average-mAP (best 5 of {len(heads)})",
+                      title_justify="left")
+        for column in ("threshold", "NMS s", "average-mAP"):
+            table.add_column(column, justify="right")
+        for threshold, nms, score in heads[:5]:
+            table.add_row(f"{threshold:g}", f"{nms:g}", f"{score:.2f}")
+        stdout.print(table)
     if write_to is not None:
-        write_tuned_config(ranked[0][0], sections["smoother"], write_to)
+        write_tuned_config(ranked[0][0], sections["smoother"], write_to, heads[0][:2] if heads else None)
         stdout.print(f"best settings written to {write_to}: use `highlight --config {write_to} tag ...`")

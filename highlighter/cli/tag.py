@@ -55,6 +55,12 @@ from highlighter.progress import make_progress
 @click.option("--audio", type=click.Choice(choices(TagSettings, "audio")),
               help="Fuse the crowd's loudness with the frame scores: auto (where the checkpoint has a fusion and "
                    "the video audio), on (required), off.")
+@click.option("--spotting", type=click.Choice(choices(TagSettings, "spotting")),
+              help="Events from the checkpoint's temporal spotting head or the smoother: auto (the head where the "
+                   "checkpoint has one), head (required), smoother.")
+@click.option("--head-threshold", type=float, help="The spotting head's peak threshold (default: the checkpoint's).")
+@click.option("--head-nms", "head_nms_s", type=float, help="The spotting head's NMS window in seconds (default: the "
+                                                          "checkpoint's).")
 @click.option("--window", "window_s", type=float, help="Smoothing window in seconds.")
 @click.option("--threshold", type=float,
               help="Smoothed probability a peak must reach. Events start and end at low_threshold, which is half "
@@ -71,7 +77,8 @@ from highlighter.progress import make_progress
 def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
         overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str,
         fps: float, sampling: str, decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
-        pretrained: str, classes: str, audio: str, window_s: float, threshold: float, nms: float | None, scores: Path | None,
+        pretrained: str, classes: str, audio: str, spotting: str, head_threshold: float | None,
+        head_nms_s: float | None, window_s: float, threshold: float, nms: float | None, scores: Path | None,
         plot: Path | None, report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
 

@@ -78,12 +78,15 @@ def read_split_file(ctx: click.Context, param: click.Parameter, value: Path | No
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache of frames sampled from videos.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed epoch.")
 @click.option("--fusion/--no-fusion", help="Then fit the audio fusion on the games' audio (v2 videos with audio).")
+@click.option("--spotting-head/--no-spotting-head",
+              help="Then fit the temporal spotting head on the v2 games' per-second embeddings.")
 @quiet_option
 def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classes: str, prompts: str | None,
           mode: str, loss: str, epochs: int, probe_epochs: int, lr: float, probe_lr: float, batch_size: int,
           grad_accum: int, balance: str, wise_alpha: float | None, split: tuple[float, float, float],
           split_file: dict | None, seed: int, device: str, workers: int | None, frame_fps: float | None,
-          decoder: str | None, cache_dir: str, resume: bool, fusion: bool, quiet: bool) -> None:
+          decoder: str | None, cache_dir: str, resume: bool, fusion: bool, spotting_head: bool,
+          quiet: bool) -> None:
     """Fine-tune an open_clip CLIP model into the goal / card / substitution / background classifier.
 
     Reads SoccerNet-v3 action and replay frames (straight from Frames-v3.zip) and frames around the
@@ -133,9 +136,10 @@ def eval_frames(checkpoint: Path, data: tuple[Path, ...], split: str, device: st
     from highlighter.evaluation.frames import evaluate_frames
 
     setup_logging(quiet or as_json)
-    sections = settings_for(("video", "eval_frames"))
+    sections = settings_for(("video", "train", "eval_frames"))
     with make_progress("img", quiet=quiet or as_json, console=stderr) as progress:
-        report, games = evaluate_frames(checkpoint, list(data), sections["eval_frames"], sections["video"], progress)
+        report, games = evaluate_frames(checkpoint, list(data), sections["eval_frames"], sections["video"],
+                                        sections["train"], progress)
     if as_json:
         click.echo(json.dumps({"games": games, **report.to_dict()}, indent=2))
     else:

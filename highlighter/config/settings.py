@@ -151,6 +151,7 @@ class TrainSettings:
     cache_dir: str
     resume: bool
     fusion: bool  # after the image model, fit the audio fusion on the games' audio (v2 videos with audio)
+    spotting_head: bool  # then fit the temporal spotting head on the games' embeddings (v2 videos)
 
     def stages(self) -> list[tuple[str, int, float, bool]]:
         """(name, epochs, learning rate, image tower frozen) for each stage of the mode."""
@@ -175,6 +176,9 @@ class TagSettings:
     pretrained: str | None  # zero-shot only
     classes: str  # zero-shot only
     audio: Literal["auto", "on", "off"]  # fuse the crowd cue: auto where checkpoint and video allow it
+    spotting: Literal["auto", "head", "smoother"]  # events from the checkpoint's spotting head (auto: where it has one)
+    head_threshold: float | None  # the head's peak threshold; None: the checkpoint's (tune-smoother tunes it)
+    head_nms_s: float | None  # the head's NMS window (s) for every class; None: the checkpoint's
     engine: Literal["local", "ray"]  # local: this process, input after input; ray: a Ray cluster
     address: str | None  # ray engine: None starts Ray on this machine; auto or HOST:PORT joins a cluster
     overwrite: bool  # tag inputs again whose outputs already exist in the output folder

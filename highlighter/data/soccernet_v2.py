@@ -95,6 +95,13 @@ def label_for_time(time_s: float, events: list[tuple[float, str]], settings: Vid
     return None
 
 
+def background_seed(video: Path, events: list[tuple[float, str]]) -> tuple[int, ...]:
+    """What draws a half's background frames besides the run's seed: the half's game folder and file name and its
+    events, never the file's bytes (re-muxing a video, adding a track, must not change the training set)."""
+    digest = hashlib.sha1(json.dumps([video.parent.name, video.stem, events]).encode()).digest()
+    return tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
+
+
 def _cached_half(video: Path, events: list[tuple[float, str]], settings: VideoFrameSettings, cache_dir: Path,
                  progress: Progress | None) -> Path:
     stat = video.stat()
@@ -108,7 +115,7 @@ def _cached_half(video: Path, events: list[tuple[float, str]], settings: VideoFr
     event_frames = sum(1 for k in range(expected) if label_for_time(k / settings.fps, events, settings) not in (None, BACKGROUND))
     background_candidates = max(expected - event_frames, 1)
     keep_background = min(1.0, max(settings.background_per_event * max(event_frames, 5), 1) / background_candidates)
-    rng = np.random.default_rng([settings.seed, stat.st_size])
+    rng = np.random.default_rng([settings.seed, *background_seed(video, events)])
     images, labels, times = [], [], []
     tracker = Tracker(progress, f"frames {video.parent.name[:24]}/{video.name}", expected)
     for batch in sampler:

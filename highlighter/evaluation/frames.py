@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import asdict
+import logging
 from pathlib import Path
 
 import torch
@@ -19,7 +20,13 @@ from highlighter.labels import BACKGROUND, LabelMap
 from highlighter.evaluation.metrics import ClassificationReport, classification_report
 from highlighter.progress import Tracker
 from highlighter.model.classifier import HighlightClassifier, load_checkpoint, read_spec
-from highlighter.config.settings import EvalFramesSettings, VideoSettings
+from highlighter.config.settings import EvalFramesSettings, TrainSettings, VideoSettings
+
+log = logging.getLogger(__name__)
+
+#: The training and video settings that say how a checkpoint's frames were drawn (``frame_settings`` reads them).
+FRAME_TRAINING_KEYS = ("frame_fps", "event_window", "background_gap_s", "background_per_event", "seed")
+FRAME_VIDEO_KEYS = ("fps", "decoder")
 
 
 @torch.no_grad()
@@ -59,8 +66,19 @@ def checkpoint_label_map(folder: str | Path) -> LabelMap:
     return LabelMap(saved["name"], tuple(c for c in spec.classes if c != BACKGROUND), dict(saved["sources"]))
 
 
+def saved_sampling(extra: dict, training: TrainSettings, video: VideoSettings) -> tuple[dict, dict]:
+    """The training and video blocks a checkpoint drew its frames with, a setting it predates (a checkpoint of the
+    first round has no ``background_per_event``) filled from this run's ``training`` and ``video`` settings, with a
+    warning."""
+    saved_training, saved_video = extra.get("training") or {}, extra.get("video") or {}
+    missing = sorted({*(set(FRAME_TRAINING_KEYS) - set(saved_training)), *(set(FRAME_VIDEO_KEYS) - set(saved_video))})
+    if missing:
+        log.warning("the checkpoint predates %s: drawing its frames with the defaults", ", ".join(missing))
+    return {**asdict(training), **saved_training}, {**asdict(video), **saved_video}
+
+
 def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: EvalFramesSettings, video: VideoSettings,
-                    progress: Progress | None = None) -> tuple[ClassificationReport, int]:
+                    training: TrainSettings, progress: Progress | None = None) -> tuple[ClassificationReport, int]:
     """Metrics of ``checkpoint`` on every image under ``data`` (or only the games of one of its splits)
     with the model in ``settings.precision`` (see ``highlighter.model.device.inference_dtype``); images are
     drawn from videos as the checkpoint's training drew them. Returns the report and the number of games."""
@@ -68,9 +86,7 @@ def evaluate_frames(checkpoint: str | Path, data: list[str | Path], settings: Ev
     classifier = load_checkpoint(checkpoint, torch_device, inference_dtype(settings.precision, torch_device))
     label_map = checkpoint_label_map(checkpoint)
     spec = classifier.spec
-    # the video settings the checkpoint was trained with, over this run's (older checkpoints saved fewer)
-    frames = frame_settings(spec.extra.get("training", {}), {**asdict(video), **spec.extra.get("video", {})},
-                            spec.image_size)
+    frames = frame_settings(*saved_sampling(spec.extra, training, video), spec.image_size)
     records = collect_records(list(data), label_map, frames, Path(settings.cache_dir).expanduser(), progress)
     if settings.split != "all":
         games = set(spec.extra.get("data", {}).get(settings.split, {}).get("game_list", []))

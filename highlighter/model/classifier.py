@@ -50,8 +50,10 @@ class HighlightClassifier(nn.Module):
         """Unit-length image embeddings."""
         return F.normalize(self.visual(images), dim=-1)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images))
+    def forward(self, images: torch.Tensor, with_features: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Class logits; with ``with_features`` also the unit embeddings they came from."""
+        features = self.features(images)
+        return (self.head(features), features) if with_features else self.head(features)
 
 
 def class_prompts(classes: list[str], prompts_file: str | Path | None = None) -> dict[str, list[str]]:

@@ -31,15 +31,17 @@ def is_convolutional(model: nn.Module) -> bool:
 
 
 class FrameScorer:
-    """Turns batches of uint8 RGB frames into class probabilities.
+    """Turns batches of uint8 RGB frames into class probabilities (with ``features``, each row followed by the
+    frame's unit image embedding: the spotting head's input).
 
     ``classifier`` is moved to ``device`` and cast to the precision in place. ``compile`` wraps it in
     ``torch.compile``, which then always sees full batches (the last one padded) so it compiles once.
     """
 
     def __init__(self, classifier: HighlightClassifier, device: torch.device, precision: str = "auto",
-                 compile: bool = False) -> None:
+                 compile: bool = False, features: bool = False) -> None:
         self.device = device
+        self.with_features = features
         self.dtype = inference_dtype(precision, device)
         self.memory_format = torch.channels_last if is_convolutional(classifier.visual) else torch.contiguous_format
         self.classifier = classifier.to(device=device, dtype=self.dtype, memory_format=self.memory_format).eval()
@@ -63,6 +65,9 @@ class FrameScorer:
     def image_size(self) -> int:
         """The side of the square frames the model takes."""
         return self.classifier.spec.image_size
+    def width(self) -> int:
+        """Columns of each output row: the classes, then (with ``features``) the embedding."""
+        return len(self.classes) + (self.classifier.spec.model_config["embed_dim"] if self.with_features else 0)
 
     def _reserve(self, rows: int, size: int) -> None:
         """Make the input buffers (once; again only for a larger batch than any before)."""
@@ -74,7 +79,7 @@ class FrameScorer:
         if self.device.type == "cuda":
             self.host = torch.empty((rows, size, size, 3), dtype=torch.uint8, pin_memory=True)
             self.frames = torch.empty_like(self.host, device=self.device)
-            self.results = [torch.empty((rows, len(self.classes)), dtype=torch.float32, pin_memory=True)
+            self.results = [torch.empty((rows, self.width), dtype=torch.float32, pin_memory=True)
                             for _ in range(2)]
         self.capacity = rows
 
@@ -104,8 +109,12 @@ class FrameScorer:
             self.consumed.record()
         if self.inputs is not self.normalised:
             self.inputs[:rows].copy_(self.normalised[:rows])
-        logits = self.model(self.inputs[:self.capacity if self.compiled else rows])[:rows]
-        probabilities = torch.softmax(logits.float(), dim=1)
+        batch = self.inputs[:self.capacity if self.compiled else rows]
+        if self.with_features:
+            logits, features = (out[:rows] for out in self.model(batch, with_features=True))
+            probabilities = torch.cat([torch.softmax(logits.float(), dim=1), features.float()], dim=1)
+        else:
+            probabilities = torch.softmax(self.model(batch)[:rows].float(), dim=1)
         if not cuda:
             return probabilities
         return self.results[slot][:rows].copy_(probabilities, non_blocking=True)
@@ -137,6 +146,6 @@ class FrameScorer:
         return key, probabilities.numpy().copy()
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        """(B, S, S, 3) uint8 -> (B, C) float32 probabilities."""
+        """(B, S, S, 3) uint8 -> (B, ``width``) float32 probabilities (and embeddings)."""
         ((_, probabilities),) = self.score([(None, images)])
         return probabilities

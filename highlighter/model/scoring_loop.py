@@ -55,10 +55,10 @@ def score_videos(samplers: Mapping[K, FrameSampler], scorer: Scorer, progress: P
     batches = (interleave(samplers) if concurrent
                else chain.from_iterable(((key, batch) for batch in sampler) for key, sampler in samplers.items()))
     times: dict[K, list[np.ndarray]] = {key: [] for key in samplers}
-    probabilities: dict[K, list[np.ndarray]] = {key: [] for key in samplers}
+    outputs: dict[K, list[np.ndarray]] = {key: [] for key in samplers}
     for (key, batch), scores in scorer.score(((key, batch), batch.images) for key, batch in batches):
         times[key].append(batch.times)
-        probabilities[key].append(scores)
+        outputs[key].append(scores)
         if tasks[key] is not None:
             progress.advance(tasks[key], len(batch))
     curves = {}
@@ -66,6 +66,5 @@ def score_videos(samplers: Mapping[K, FrameSampler], scorer: Scorer, progress: P
         samples = sum(map(len, times[key]))
         if task is not None:
             progress.update(task, total=samples, completed=samples)
-        curves[key] = ScoreCurves(scorer.classes, np.concatenate(times[key]),
-                                  np.concatenate(probabilities[key]).astype(np.float32))
+        curves[key] = ScoreCurves.from_rows(scorer.classes, np.concatenate(times[key]), np.concatenate(outputs[key]))
     return curves

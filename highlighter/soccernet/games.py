@@ -31,6 +31,20 @@ def find_v2_games(root: str | Path) -> list[Path]:
     return sorted(p.parent for p in Path(root).rglob(LABELS_FILE) if half_videos(p.parent))
 
 
+def split_v2_games(roots: list[str], splits: dict[str, list[str]],
+                   wanted: tuple[str, ...] = ("train", "val")) -> list[tuple[str, Path]]:
+    """(split, folder) of every v2 game folder under ``roots`` that one of the ``wanted`` splits names (games are
+    named by their folder relative to its root, as a training run's splits record them)."""
+    split_of = {name: split for split in wanted for name in splits.get(split, [])}
+    found = []
+    for root in map(Path, roots):
+        for folder in find_v2_games(root):
+            split = split_of.get(folder.relative_to(root).as_posix())
+            if split is not None:
+                found.append((split, folder))
+    return found
+
+
 def find_v3_games(root: str | Path) -> list[Path]:
     """Game folders under ``root`` holding Labels-v3.json."""
     return sorted(path.parent for path in Path(root).rglob(V3_LABELS))

@@ -8,16 +8,20 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from highlighter.audio.features import read_cue
 from highlighter.errors import HighlighterError
 from highlighter.outputs.events import VideoSpan
 from highlighter.outputs.result import TagResult
 from highlighter.outputs.scores import HalfCurves
 from highlighter.config.settings import SmootherSettings
-from highlighter.tagging.smoothing import find_events
+from highlighter.spotting.head import HeadSequence
+from highlighter.spotting.smoother import find_events
 
 if TYPE_CHECKING:
     from highlighter.audio.fusion import Fusion
+    from highlighter.spotting.head import SpottingHead
 
 
 def read_cues(fusion: Fusion, videos: dict[int | None, Path]) -> dict:
@@ -38,10 +42,17 @@ def fuse_curves(fusion: Fusion, audio: str, videos: dict[int | None, Path], scor
 
 
 def tag_result(source: Path, curves: HalfCurves, spans: list[VideoSpan], jumps: list[dict],
-               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float) -> TagResult:
-    """The result of one input from its score curves and what was decoded of each video (per half): the
-    smoothed events with everything the events file records. Every engine ends here, so their outputs agree."""
-    events = [event for half, c in curves for event in find_events(c.times, c.probabilities, c.classes, smoother, half)]
+               fps: float, model_info: dict, smoother: SmootherSettings, wall_s: float,
+               head: SpottingHead | None = None) -> TagResult:
+    """The result of one input from its score curves and what was decoded of each video (per half): the events
+    (the spotting ``head``'s, where given, on the curves' embeddings; else smoothed) with everything the events
+    file records. Every engine ends here, so their outputs agree."""
+    if head is not None:
+        curves = [(half, dataclasses.replace(c, spotting=np.concatenate(
+            head.predict(HeadSequence(c.times, c.features, c.probabilities)), axis=1))) for half, c in curves]
+    events = [event for half, c in curves for event in (
+        head.pick(c.times, c.spotting, half) if head is not None
+        else find_events(c.times, c.probabilities, c.classes, smoother, half))]
     classes = curves[0][1].classes
     duration = sum(span.decoded_s for span in spans)
     return TagResult(str(source), duration, fps, model_info, classes, events, curves, wall_s, discontinuities=jumps,

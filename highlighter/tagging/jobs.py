@@ -97,7 +97,7 @@ def write_outputs(result: TagResult, events: Path, fmt: str, scores: Path | None
     (``report``: ``highlighter.review.ReviewSettings``; ``NAME.report.html`` beside the events file)."""
     result.save(events, fmt)
     if scores:
-        write_scores(result.curves, result.source, scores)
+        write_scores(result.curves, result.source, scores, result.fps)
     if plot:
         write_plot(result, plot)
     if report is not None:

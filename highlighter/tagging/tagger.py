@@ -17,6 +17,7 @@ from highlighter.model.int8.choice import scoring_precision
 from highlighter.model.scoring_loop import Scorer, score_videos
 from highlighter.outputs.events import VideoSpan
 from highlighter.outputs.result import TagResult
+from highlighter.spotting.head import SpottingHead, load_spotting_head
 from highlighter.tagging.assemble import fuse_curves, read_cues, tag_result
 from highlighter.video import FrameSampler
 
@@ -49,13 +50,14 @@ def load_classifier(settings: TagSettings, dtype: torch.dtype | None = None) -> 
     return load_checkpoint(folder, dtype=dtype), checkpoint_info(settings.weights, folder)
 
 
-def load_scorer(settings: TagSettings, threads: int | None = None) -> tuple[Scorer, dict]:
+def load_scorer(settings: TagSettings, threads: int | None = None, features: bool = False) -> tuple[Scorer, dict]:
     """The scorer of ``settings``' model in its precision (int8: the checkpoint's cached int8 model run by ONNX
     Runtime, built on first use; else the model in PyTorch) on ``threads`` CPU threads (None: every core this
-    process may use), and the ``model`` block of the events JSON."""
+    process may use), and the ``model`` block of the events JSON. With ``features`` each output row also holds the
+    frame's embedding (the spotting head's input; the PyTorch scorer gives it, so int8 is not chosen then)."""
     folder = None if settings.zero_shot else resolve_checkpoint(settings.weights)
     spec = None if folder is None else read_spec(folder)
-    if scoring_precision(settings.precision, settings.device, spec) == "int8":
+    if not features and scoring_precision(settings.precision, settings.device, spec) == "int8":
         from highlighter.model.int8.cache import int8_model
         from highlighter.model.int8.scorer import OnnxFrameScorer
 
@@ -68,7 +70,7 @@ def load_scorer(settings: TagSettings, threads: int | None = None) -> tuple[Scor
     from highlighter.model.inference import FrameScorer
 
     classifier, model_info = load_classifier(settings, model_dtype(settings))
-    scorer = FrameScorer(classifier, resolve_device(settings.device), settings.precision, settings.compile)
+    scorer = FrameScorer(classifier, resolve_device(settings.device), settings.precision, settings.compile, features)
     if threads is not None:
         torch.set_num_threads(threads)
     return scorer, model_info
@@ -77,19 +79,20 @@ def load_scorer(settings: TagSettings, threads: int | None = None) -> tuple[Scor
 class Tagger:
     """Scores videos with one model and turns the scores into events."""
 
-    def __init__(self, scorer: Scorer, model_info: dict, settings: TagSettings,
-                 video: VideoSettings, smoother: SmootherSettings, progress: Progress | None = None) -> None:
+    def __init__(self, scorer: Scorer, model_info: dict, settings: TagSettings, video: VideoSettings,
+                 smoother: SmootherSettings, progress: Progress | None = None, head: SpottingHead | None = None) -> None:
         self.settings, self.video, self.smoother = settings, video, smoother
-        self.scorer = scorer
+        self.scorer, self.head = scorer, head
         self.model_info = model_info
         self.progress = progress
-        self.fusion = load_fusion(settings)
+        self.fusion = None if self.head is not None else load_fusion(settings)
 
     @classmethod
     def from_settings(cls, video: VideoSettings, smoother: SmootherSettings, settings: TagSettings,
                       progress: Progress | None = None) -> Tagger:
         """A tagger with the model of ``settings`` loaded in its precision."""
-        return cls(*load_scorer(settings), settings, video, smoother, progress)
+        head = load_spotting_head(settings, video)
+        return cls(*load_scorer(settings, features=head is not None), settings, video, smoother, progress, head)
 
     def _fused(self, videos: dict[int | None, Path], scoring: Callable[[], dict]) -> dict:
         """``scoring()``'s curves, fused with each half's crowd cue (see :func:`fuse_curves`), the loudness
@@ -119,4 +122,4 @@ class Tagger:
         jumps = [{"half": half, **jump.to_dict()} for half, sampler in samplers.items()
                  for jump in sampler.discontinuities]
         return tag_result(source, list(scored.items()), spans, jumps, self.video.fps, self.model_info,
-                          self.smoother, time.perf_counter() - started)
+                          self.smoother, time.perf_counter() - started, self.head)

@@ -19,9 +19,9 @@ from highlighter.model.inference import FrameScorer
 from highlighter.model.scoring_loop import score_videos
 from highlighter.evaluation.spotting import average_map
 from highlighter.config.settings import AudioSettings, SmootherSettings, TrainSettings, VideoSettings
-from highlighter.tagging.smoothing import find_events
+from highlighter.spotting.smoother import find_events
 from highlighter.soccernet.files import LABELS_FILE, read_labels, soccernet_spots
-from highlighter.soccernet.games import find_v2_games, half_videos
+from highlighter.soccernet.games import half_videos, split_v2_games
 from highlighter.video import FrameSampler
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,7 @@ def game_halves(folder: Path, scorer: FrameScorer, label_map: LabelMap, config: 
             continue
         sampler = FrameSampler.from_settings(path, video, scorer.classifier.spec.image_size, config.batch_size)
         curves = score_videos({half: sampler}, scorer, progress, {half: f"fusion {folder.name[:24]} half {half}"})[half]
-        events = []
-        for spot in spots:
-            try:
-                cls = label_map.class_of(spot.label)
-            except KeyError:
-                continue
-            if spot.half == half and cls in classes:
-                events.append((spot.position_ms / 1000, cls))
+        events = label_map.half_events(spots, half, classes)
         halves.append(FusionHalf(curves.times, curves.probabilities, cue,
                                  half_targets(curves.times, events, classes, tuple(config.event_window)),
                                  folder.as_posix(), half))
@@ -84,13 +77,9 @@ def fit_on_games(classifier: HighlightClassifier, splits: dict[str, list[str]], 
     ``smoother`` finds them) choosing each class's penalty; or None with a one-line note where no train game has a
     half video with audio."""
     scorer = FrameScorer(classifier, device, "fp32")
-    wanted = {name: split for split in ("train", "val") for name in splits.get(split, [])}
     halves: dict[str, list[FusionHalf]] = {"train": [], "val": []}
-    for root in map(Path, config.data):
-        for folder in find_v2_games(root):
-            split = wanted.get(folder.relative_to(root).as_posix())
-            if split is not None:
-                halves[split] += game_halves(folder, scorer, label_map, config, video, audio, progress)
+    for split, folder in split_v2_games(config.data, splits):
+        halves[split] += game_halves(folder, scorer, label_map, config, video, audio, progress)
     if not halves["train"]:
         log.warning("no train game has a half video with audio: no audio fusion in this checkpoint")
         return None

@@ -154,6 +154,7 @@ class Trainer:
         self.out = Path(config.out)
         self.resume_file = self.out.with_name(f"{self.out.name}.resume.pt")
         self.eval_loaders: dict[int, torch.utils.data.DataLoader] = {}
+        self.spotting_head = None  # the temporal spotting head once fitted (after the image model)
         if self.rank.leads:
             self._check_writable()
 
@@ -388,7 +389,9 @@ class Trainer:
         self.classifier.load_state_dict(final)
         test = self.evaluate(splits["test"], "test") if len(splits["test"]) else None
         result = TrainResult(self.out, history, alpha, sweep, test)
-        self._save(final, history, zero_shot=zero_shot, result=result, fusion=self._fit_fusion())
+        fusion = self._fit_fusion()
+        self.spotting_head = self._fit_spotting_head()
+        self._save(final, history, zero_shot=zero_shot, result=result, fusion=fusion, head=self.spotting_head)
         if self.rank.leads:
             self.resume_file.unlink(missing_ok=True)
         return result
@@ -403,10 +406,21 @@ class Trainer:
         return fit_on_games(self.classifier, splits, self.label_map, self.config, self.video, self.audio,
                             self.smoother, self.device, self.progress)
 
-    def _save(self, state, history, zero_shot, result: TrainResult | None = None, fusion=None) -> None:
+    def _fit_spotting_head(self):
+        """The temporal spotting head over the final weights (rank 0, with ``spotting_head`` set), or None."""
+        if not (self.config.spotting_head and self.rank.leads):
+            return None
+        from highlighter.training.spotting_head import fit_on_games
+
+        splits = {split: summary["game_list"] for split, summary in self.data_summary.items()}
+        return fit_on_games(self.classifier, splits, self.label_map, self.config, self.video, self.device,
+                            self.progress)
+
+    def _save(self, state, history, zero_shot, result: TrainResult | None = None, fusion=None, head=None) -> None:
         if not self.rank.leads:
             return
         fusion_tensors, fusion_entry = fusion.to_checkpoint() if fusion is not None else ({}, None)
+        head_tensors, head_entry = head.to_checkpoint() if head is not None else ({}, None)
         spec = self.classifier.spec
         spec.extra = {
             "label_map": {"name": self.label_map.name, "sources": self.label_map.sources},
@@ -418,10 +432,12 @@ class Trainer:
                         "test": result.test.to_dict() if result and result.test else None},
             "complete": result is not None,
             **({"fusion": fusion_entry} if fusion_entry else {}),
+            **({"spotting_head": head_entry} if head_entry else {}),
         }
         spec.trained_on = self.trained_on
         save_checkpoint(self.out, self.classifier,
-                        extra_tensors={**{f"zero_shot.{k}": v for k, v in zero_shot.items()}, **fusion_tensors},
+                        extra_tensors={**{f"zero_shot.{k}": v for k, v in zero_shot.items()}, **fusion_tensors,
+                                       **{k: torch.from_numpy(v) for k, v in head_tensors.items()}},
                         extra_files={"metrics.json": spec.extra["metrics"]}, weights=state)
 
     def _save_resume(self, epoch, optimizer, scheduler, zero_shot, history, best: BestEpoch) -> None:

@@ -41,3 +41,16 @@ def test_demo_ends_with_events_and_a_score(tmp_path, monkeypatch):
 def test_demo_needs_three_games(tmp_path):
     result = CliRunner().invoke(highlight, ["demo", "--out", str(tmp_path), "--games", "2"])
     assert result.exit_code == 2 and "at least 3 games" in result.output
+
+
+def test_finding_3_the_demo_scores_every_held_out_game_and_says_where_its_checkpoint_is(tmp_path):
+    """Ten games leave two held out: both are tagged and scored, the score printed is their mean, and the
+    checkpoint's folder is named (one game was scored and the checkpoint left unsaid)."""
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(highlight, ["demo", "--out", str(out), "--games", "10", "--minutes", "0.5",
+                                            "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(list((out / "predictions").rglob("results_spotting.json"))) == 2
+    assert "mean of 2 held-out games" in result.output
+    assert "checkpoint:" in result.output
+    assert str(out / "weights" / "highlighter-demo") in result.output.replace("\n", "")

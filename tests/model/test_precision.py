@@ -21,7 +21,7 @@ from highlighter.model.classifier import WEIGHTS_FILE, load_checkpoint
 from highlighter.model.inference import FrameScorer, is_convolutional
 from highlighter.model.scoring_loop import score_videos
 from highlighter.config.settings import shipped_settings
-from highlighter.tagging.smoothing import smooth
+from highlighter.spotting.smoother import smooth
 from tests.support import open_sampler
 
 

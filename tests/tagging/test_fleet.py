@@ -81,6 +81,22 @@ def test_ray_engine_writes_what_the_local_engine_writes_and_skips_on_a_second_ru
     assert stamps == {p: p.stat().st_mtime_ns for p in remote.iterdir() if p.name != "manifest.jsonl"}
 
 
+def test_ray_engine_places_events_with_the_spotting_head_as_the_local_engine_does(headed, synth_root, ray_local,
+                                                                                  tmp_path):
+    """A checkpoint with a spotting head: the scoring actors return the embeddings with the probabilities and the
+    driver runs the head (in NumPy), so both engines write the same events."""
+    _, result = headed
+    game = next(p.parent for p in sorted(synth_root.rglob("Labels-v2.json")))
+    for engine in ("local", "ray"):
+        code, output = tag(game, "-o", tmp_path / f"{engine}.events.json", "--engine", engine, "--weights",
+                           result.checkpoint, "--spotting", "head", "-q")
+        assert code == 0, output
+    local, remote = (json.loads((tmp_path / f"{e}.events.json").read_text()) for e in ("local", "ray"))
+    for document in (local, remote):
+        document.pop("timing")
+    assert remote == local and local["events"]
+
+
 def test_a_corrupt_input_fails_alone_on_ray(trained, halves, ray_local, tmp_path):
     _, result = trained
     corrupt = tmp_path / "corrupt.mkv"

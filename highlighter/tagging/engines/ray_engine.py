@@ -32,10 +32,11 @@ from highlighter.tagging.assemble import fuse_curves, read_cues, tag_result
 from highlighter.outputs.scores import ScoreCurves
 from highlighter.inputs import expand_inputs
 from highlighter.errors import HighlighterError
-from highlighter.outputs.events import VideoSpan
-from highlighter.tagging.engines.ray_decode import decode_video
 from highlighter.config.settings import TagSettings
 from highlighter.model.checkpoint import checkpoint_info, is_hub_name, read_spec, resolve_checkpoint
+from highlighter.outputs.events import VideoSpan
+from highlighter.spotting.head import SpottingHead, load_spotting_head
+from highlighter.tagging.engines.ray_decode import decode_video
 
 if TYPE_CHECKING:
     from highlighter.tagging.jobs import Job
@@ -59,18 +60,18 @@ def import_ray() -> Any:
 class ScoreBatches:
     """A Ray Data actor: loads the model once, then turns frame rows into probability rows."""
 
-    def __init__(self, settings: TagSettings, threads: int | None) -> None:
+    def __init__(self, settings: TagSettings, threads: int | None, features: bool = False) -> None:
         from highlighter.tagging.tagger import load_scorer
 
         # threads: the CPUs Ray gave this actor, not every core of the machine
-        self.scorer, _ = load_scorer(settings, threads)
+        self.scorer, _ = load_scorer(settings, threads, features)
         self.size = self.scorer.image_size
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         scored = []
         for rows, images in zip(batch["rows"], batch["images"]):
             frames = np.frombuffer(images, np.uint8).reshape(int(rows), self.size, self.size, 3).copy()
-            probabilities = self.scorer(frames) if rows else np.zeros((0, len(self.scorer.classes)), np.float32)
+            probabilities = self.scorer(frames) if rows else np.zeros((0, self.scorer.width), np.float32)
             scored.append(probabilities.astype(np.float32).tobytes())
         return {**{k: v for k, v in batch.items() if k != "images"}, "probabilities": np.array(scored, dtype=object)}
 
@@ -80,9 +81,11 @@ class Collector:
     input once all batches of all its videos are in."""
 
     def __init__(self, jobs: list[Job], halves: dict[int, dict[int | None, Path]], classes: list[str],
-                 model_info: dict, settings: FleetSettings, finisher: Finisher, fusion: Fusion | None) -> None:
+                 model_info: dict, settings: FleetSettings, finisher: Finisher, fusion: Fusion | None,
+                 head: SpottingHead | None = None, width: int | None = None) -> None:
         self.jobs, self.halves, self.classes, self.model_info = jobs, halves, classes, model_info
-        self.settings, self.finisher, self.fusion = settings, finisher, fusion
+        self.settings, self.finisher, self.fusion, self.head = settings, finisher, fusion, head
+        self.width = width or len(classes)  # columns of a scored row: the classes, then any embedding
         self.batches: dict[tuple[int, int], dict[int, tuple[np.ndarray, np.ndarray]]] = defaultdict(dict)
         self.ends: dict[tuple[int, int], dict] = {}
         self.finished: set[int] = set()
@@ -100,7 +103,7 @@ class Collector:
             self.ends[key, half] = json.loads(row["info"])
         else:
             times = np.frombuffer(row["times"], np.float64)
-            probabilities = np.frombuffer(row["probabilities"], np.float32).reshape(len(times), len(self.classes))
+            probabilities = np.frombuffer(row["probabilities"], np.float32).reshape(len(times), self.width)
             self.batches[key, half][int(row["first_index"])] = times, probabilities
         if all((key, h or 0) in self.ends and len(self.batches[key, h or 0]) == self.ends[key, h or 0]["batches"]
                for h in self.halves[key]):
@@ -112,8 +115,8 @@ class Collector:
         for half in self.halves[key]:
             batches = self.batches.pop((key, half or 0))
             parts = [batches[first] for first in sorted(batches)]
-            curves.append((half, ScoreCurves(list(self.classes), np.concatenate([t for t, _ in parts]),
-                                             np.concatenate([p for _, p in parts]))))
+            curves.append((half, ScoreCurves.from_rows(self.classes, np.concatenate([t for t, _ in parts]),
+                                                       np.concatenate([p for _, p in parts]))))
             jumps += [{"half": half, **jump} for jump in self.ends[key, half or 0]["jumps"]]
         ends = [self.ends[key, half or 0] for half in self.halves[key]]
         if self.fusion is not None:  # the crowd cue, on the driver as the local engine does it (its pass is cheap)
@@ -129,7 +132,7 @@ class Collector:
         spans = [VideoSpan(half, end["decoded_s"], end["declared_s"], end["partial"], end["stream"])
                  for half, end in zip(self.halves[key], ends)]
         result = tag_result(source, curves, spans, jumps, self.settings.video.fps,
-                            self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends))
+                            self.model_info, self.settings.smoother, max(e["wall_s"] for e in ends), self.head)
         self.finisher.done(self.jobs[key], result)
 
     def unfinished(self) -> list[int]:
@@ -167,6 +170,7 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
     if not ray.is_initialized():
         ray.init(address=tag.address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     size, classes, model_info = model_summary(tag)
+    head = load_spotting_head(tag, settings.video)  # NumPy on the driver, like the smoother
     halves: dict[int, dict[int | None, Path]] = {}
     for key, job in enumerate(jobs):
         try:
@@ -200,8 +204,11 @@ def run_ray(jobs: list[Job], settings: FleetSettings, finisher: Finisher) -> Non
               .map_batches(decode_video, batch_size=1, num_cpus=tag.decode_cpus,
                            memory=DECODE_BATCHES_HELD * batch_bytes, fn_kwargs=dict(video=settings.video, size=size, batch_size=tag.batch_size))
               .map_batches(ScoreBatches, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
-                           fn_constructor_kwargs=dict(settings=for_workers(tag), threads=threads), **resources))
-    collector = Collector(jobs, halves, classes, model_info, settings, finisher, load_fusion(tag))
+                           fn_constructor_kwargs=dict(settings=for_workers(tag), threads=threads,
+                                                      features=head is not None), **resources))
+    fusion = None if head is not None else load_fusion(tag)
+    width = len(classes) + (read_spec(resolve_checkpoint(tag.weights)).model_config["embed_dim"] if head else 0)
+    collector = Collector(jobs, halves, classes, model_info, settings, finisher, fusion, head, width)
     progress = settings.progress
     task = progress.add_task(f"tag {len(halves)} inputs on Ray", total=len(halves)) if progress else None
     try:

@@ -7,6 +7,7 @@ import numpy as np
 from highlighter.outputs.events import Event
 from highlighter.labels import BACKGROUND
 from highlighter.config.settings import SmootherSettings
+from highlighter.spotting.peaks import peaks
 
 
 def smooth(times: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:
@@ -18,20 +19,6 @@ def smooth(times: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray
     high = np.searchsorted(times, times + window_s / 2, side="right")
     counts = (high - low).reshape((-1,) + (1,) * (values.ndim - 1))
     return (sums[high] - sums[low]) / counts
-
-
-def peaks(curve: np.ndarray) -> np.ndarray:
-    """Indices of local maxima; a flat top counts once, at its middle; the ends count as lower."""
-    if len(curve) == 0:
-        return np.empty(0, dtype=int)
-    change = np.flatnonzero(np.diff(curve)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [len(curve)]])
-    values = curve[starts]
-    higher_than_left = np.concatenate([[True], values[1:] > values[:-1]])
-    higher_than_right = np.concatenate([values[:-1] > values[1:], [True]])
-    top = higher_than_left & higher_than_right
-    return (starts[top] + ends[top] - 1) // 2
 
 
 def events_for_class(times: np.ndarray, curve: np.ndarray, cls: str, params: SmootherSettings) -> list[Event]:

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from highlighter.config.settings import SmootherSettings, shipped_settings
-from highlighter.tagging.smoothing import events_for_class, find_events, peaks, smooth
+from highlighter.spotting.peaks import peaks
+from highlighter.spotting.smoother import events_for_class, find_events, smooth
 
 TIMES = np.arange(0, 600, 1.0)
 PARAMS = SmootherSettings(window_s=0.0, threshold=0.5, low_threshold=0.3, nms_s={"default": 20.0})

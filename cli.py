@@ -348,7 +348,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 @click.option("--spotting", type=click.Choice(choices(TagSettings, "spotting")),
               help="Events from the checkpoint's temporal spotting head or the smoother: auto (the head where the "
                    "checkpoint has one), head (required), smoother.")
-@click.option("--head-threshold", type=float, help="The spotting head's peak threshold (default: the checkpoint's).")
+@click.option("--head-min-peak", type=float, help="The spotting head's peak threshold (default: the checkpoint's).")
 @click.option("--head-nms", "head_nms_s", type=float, help="The spotting head's NMS window in seconds (default: the "
                                                           "checkpoint's).")
 @click.option("--window", "window_s", type=float, help="Smoothing window in seconds.")
@@ -366,7 +366,7 @@ def train(data: tuple[Path, ...], out: Path, model: str, pretrained: str, classe
 def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
         overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str,
         fps: float, sampling: str, decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
-        pretrained: str, classes: str, audio: str, spotting: str, head_threshold: float | None,
+        pretrained: str, classes: str, audio: str, spotting: str, head_min_peak: float | None,
         head_nms_s: float | None, window_s: float, threshold: float, nms: float | None, scores: Path | None,
         plot: Path | None, report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.
@@ -388,8 +388,8 @@ def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, eng
     setup_logging(quiet)
     options = dict(weights=weights, format=format, fps=fps, sampling=sampling, decoder=decoder, batch_size=batch_size,
                    device=device, precision=precision, compile=compile, zero_shot=zero_shot, model=model,
-                   pretrained=none_word(pretrained), classes=classes, audio=audio, spotting=spotting, head_threshold=head_threshold,
-                   head_nms_s=head_nms_s, window_s=window_s,
+                   pretrained=none_word(pretrained), classes=classes, audio=audio, spotting=spotting,
+                   head_min_peak=head_min_peak, head_nms_s=head_nms_s, window_s=window_s,
                    threshold=threshold, engine=engine, address=none_word(address), overwrite=overwrite, workers=workers,
                    worker_cpus=worker_cpus, decode_cpus=decode_cpus)
     if nms is not None:

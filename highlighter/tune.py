@@ -114,5 +114,5 @@ def write_tuned_config(params: SmootherSettings, path: str | Path, head: tuple[f
     block = {"window_s": params.window_s, "threshold": params.threshold, "low_threshold": params.low_threshold,
              "nms_s": dict(sorted(nms.items()))}
     with atomic_write(path) as handle:
-        head_block = {"tag": {"head_threshold": head[0], "head_nms_s": head[1]}} if head else {}
+        head_block = {"tag": {"head_min_peak": head[0], "head_nms_s": head[1]}} if head else {}
         yaml.safe_dump({"smoother": block, **head_block}, handle, sort_keys=False)

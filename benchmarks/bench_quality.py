@@ -11,7 +11,7 @@ accuracy, macro-F1); then the mean and spread over seeds, and how the spread fal
 games (and how many seeds it takes to tell a 5-point change from noise).
 
 Variants: ``frames + smoother`` (`highlight tag --spotting smoother --audio off`), ``+ audio fusion`` (the
-checkpoint's fusion, `--spotting smoother`), ``smoother thr 0.4`` (the default before this yardstick), ``head`` (the
+checkpoint's fusion, `--spotting smoother`), ``smoother thr 0.1`` (the threshold finding), ``head`` (the
 checkpoint's spotting head, `highlight tag`'s default), ``head + audio`` (the same head recipe with the crowd cue
 among its inputs, fitted here on the train games and tuned on the val games), and any ``--heads ARCH@FPS`` more.
 
@@ -214,7 +214,7 @@ def evaluate_seed(run: SeedRun, cache: Path, extra_heads: list[tuple[str, float]
     test = [h for h in by_fps[1.0] if h.game in pool]
     fusion = load_fusion(dataclasses.replace(settings.tag, weights=str(run.checkpoint), audio="auto"))
     smoother = settings.smoother
-    old_threshold = dataclasses.replace(smoother, threshold=0.4)  # the default before the yardstick
+    low_threshold = dataclasses.replace(smoother, threshold=0.1)  # the threshold finding: recall against noise
 
     def fused(h: Half) -> np.ndarray:
         from highlighter.audio.features import AudioCue
@@ -227,8 +227,8 @@ def evaluate_seed(run: SeedRun, cache: Path, extra_heads: list[tuple[str, float]
         "frames + smoother": events_by_game(test, lambda h: find_events(h.times, h.probabilities, CLASSES, smoother,
                                                                         h.half)),
         "+ audio fusion": events_by_game(test, lambda h: find_events(h.times, fused(h), CLASSES, smoother, h.half)),
-        "smoother thr 0.4": events_by_game(test, lambda h: find_events(h.times, h.probabilities, CLASSES,
-                                                                       old_threshold, h.half)),
+        "smoother thr 0.1": events_by_game(test, lambda h: find_events(h.times, h.probabilities, CLASSES,
+                                                                       low_threshold, h.half)),
         "head": events_by_game(test, lambda h: head.events(h.sequence(label_map, head.classes), h.half)),
         "head + audio": events_by_game(test, lambda h: head_audio.events(h.sequence(label_map, head.classes, cue),
                                                                          h.half)),

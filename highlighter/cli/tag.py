@@ -58,7 +58,7 @@ from highlighter.progress import make_progress
 @click.option("--spotting", type=click.Choice(choices(TagSettings, "spotting")),
               help="Events from the checkpoint's temporal spotting head or the smoother: auto (the head where the "
                    "checkpoint has one), head (required), smoother.")
-@click.option("--head-threshold", type=float, help="The spotting head's peak threshold (default: the checkpoint's).")
+@click.option("--head-min-peak", type=float, help="The spotting head's peak threshold (default: the checkpoint's).")
 @click.option("--head-nms", "head_nms_s", type=float, help="The spotting head's NMS window in seconds (default: the "
                                                           "checkpoint's).")
 @click.option("--window", "window_s", type=float, help="Smoothing window in seconds.")
@@ -77,7 +77,7 @@ from highlighter.progress import make_progress
 def tag(videos: tuple[str, ...], out: Path | None, inputs_file: Path | None, engine: str, address: str | None,
         overwrite: bool, workers: int | None, worker_cpus: float, decode_cpus: float, weights: str, format: str,
         fps: float, sampling: str, decoder: str, batch_size: int, device: str, precision: str, compile: bool, zero_shot: bool, model: str,
-        pretrained: str, classes: str, audio: str, spotting: str, head_threshold: float | None,
+        pretrained: str, classes: str, audio: str, spotting: str, head_min_peak: float | None,
         head_nms_s: float | None, window_s: float, threshold: float, nms: float | None, scores: Path | None,
         plot: Path | None, report: bool, quiet: bool) -> None:
     """Find the goals, cards and substitutions in match videos.

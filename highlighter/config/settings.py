@@ -177,7 +177,7 @@ class TagSettings:
     classes: str  # zero-shot only
     audio: Literal["auto", "on", "off"]  # fuse the crowd cue: auto where checkpoint and video allow it
     spotting: Literal["auto", "head", "smoother"]  # events from the checkpoint's spotting head (auto: where it has one)
-    head_threshold: float | None  # the head's peak threshold; None: the checkpoint's (tune-smoother tunes it)
+    head_min_peak: float | None  # the head's peak threshold; None: the checkpoint's (tune-smoother tunes it)
     head_nms_s: float | None  # the head's NMS window (s) for every class; None: the checkpoint's
     engine: Literal["local", "ray"]  # local: this process, input after input; ray: a Ray cluster
     address: str | None  # ray engine: None starts Ray on this machine; auto or HOST:PORT joins a cluster

@@ -93,6 +93,6 @@ def write_tuned_config(params: SmootherSettings, base: SmootherSettings, path: s
     nms = {key: params.nms_for(key) for key in {"default", *base.nms_s, *params.nms_s}}
     block = {"window_s": params.window_s, "threshold": params.threshold, "low_threshold": params.low_threshold,
              "nms_s": dict(sorted(nms.items()))}
-    head_block = {"tag": {"head_threshold": head[0], "head_nms_s": head[1]}} if head else {}
+    head_block = {"tag": {"head_min_peak": head[0], "head_nms_s": head[1]}} if head else {}
     with atomic_write(path) as handle:
         yaml.safe_dump({"smoother": block, **head_block}, handle, sort_keys=False)

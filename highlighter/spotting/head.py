@@ -301,8 +301,8 @@ def load_spotting_head(tag: TagSettings, video: VideoSettings) -> SpottingHead |
                                "reads the frames alone: add --spotting smoother")
     if head.classes != [c for c in read_spec(folder).classes if c != BACKGROUND]:
         raise HighlighterError(f"{folder}: its spotting head's classes {head.classes} are not the model's")
-    if tag.head_threshold is not None:
-        head = replace(head, threshold=tag.head_threshold)
+    if tag.head_min_peak is not None:
+        head = replace(head, threshold=tag.head_min_peak)
     if tag.head_nms_s is not None:
         head = replace(head, nms_s={"default": tag.head_nms_s})
     return head

@@ -22,11 +22,11 @@ def run(*args) -> object:
 
 def test_a_misspelt_key_names_the_file_and_the_closest_setting(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("tag: {windw_s: 5}\n")  # a smoother setting, misspelt, in the tag section
+    bad.write_text("tag: {treshold: 0.3}\n")
     outcome = run("--config", bad, "tag", tmp_path / "match.mkv")
     assert outcome.exit_code == 1
     (line,) = outcome.output.strip().splitlines()
-    assert str(bad) in line and "windw_s" in line and "'smoother.window_s'" in line
+    assert str(bad) in line and "treshold" in line and "'smoother.threshold'" in line
 
 
 @pytest.mark.parametrize("text, message", [

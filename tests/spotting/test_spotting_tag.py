@@ -114,9 +114,9 @@ def test_tune_smoother_tunes_the_heads_threshold_and_nms_and_tag_uses_them(heade
                                              str(tmp_path / "tuned.yaml")])
     assert outcome.exit_code == 0 and "spotting head peak picking" in outcome.output, outcome.output
     tuned = yaml.safe_load((tmp_path / "tuned.yaml").read_text())["tag"]
-    assert tuned["head_threshold"] in (0.02, 0.05, 0.1, 0.2, 0.3) and tuned["head_nms_s"] in (4.0, 6.0, 10.0, 20.0)
+    assert tuned["head_min_peak"] in (0.02, 0.05, 0.1, 0.2, 0.3) and tuned["head_nms_s"] in (4.0, 6.0, 10.0, 20.0)
     strict = tmp_path / "strict.events.json"
-    tag_events(games[0], "-o", strict, "--weights", result.checkpoint, "--head-threshold", "0.99")
+    tag_events(games[0], "-o", strict, "--weights", result.checkpoint, "--head-min-peak", "0.99")
     assert all(c >= 0.99 for _, _, c, _ in events_of(strict))
 
 

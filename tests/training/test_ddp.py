@@ -30,7 +30,7 @@ def torchrun(synth_root: Path, out: Path, cache: Path, split_file: Path, batch_s
                "--pretrained", "none", "--mode", TINY["mode"], "--lr", str(TINY["lr"]), "--frame-fps",
                str(TINY["frame_fps"]), "--wise-alpha", str(TINY["wise_alpha"]), "--balance", "none", "--epochs",
                str(EPOCHS), "--batch-size", str(batch_size), "--split-file", str(split_file), "--cache-dir",
-               str(cache), "--device", "cpu", "-q", *extra]
+               str(cache), "--device", "cpu", "--no-spotting-head", "-q", *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     outcome = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert outcome.returncode == 0, outcome.stderr[-3000:]

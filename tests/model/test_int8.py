@@ -19,8 +19,8 @@ from highlighter.errors import HighlighterError
 from highlighter.model.int8 import cache, choice
 from highlighter.config.settings import shipped_settings
 from highlighter.model.checkpoint import WEIGHTS_FILE, checkpoint_info, read_spec
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FPS = shipped_settings().video.fps
 
 

@@ -20,8 +20,8 @@ from highlighter.config.settings import Settings, VideoSettings, default_map, lo
 from highlighter.errors import HighlighterError
 from highlighter.version import __version__
 
-stdout = Console()
-stderr = Console(stderr=True)
+stdout = Console(soft_wrap=True)  # a line that names a path is never broken inside it
+stderr = Console(stderr=True, soft_wrap=True)
 
 DECODER_HELP = (
     "auto (pyav): FFmpeg's own decoding, frame-exact wherever FFmpeg is; decord where asked for (it gives way "

@@ -261,15 +261,16 @@ def test_finding_10_an_events_csv_has_one_line_per_event(tmp_path):
 
 
 def test_finding_10_a_chaptered_copy_of_a_game_names_no_path_in_its_concat_list(clip, tmp_path):
-    """The halves of a game folder whose name holds a quote and a line break are joined by FFmpeg's concat
-    demuxer, whose list is line-based: the copy holds both halves, nothing else."""
+    """The halves of a game folder whose name holds a quote and a line break (given with --video: an events file
+    cannot name it, its video must be one line) are joined by FFmpeg's concat demuxer, whose list is line-based:
+    the copy holds both halves, nothing else."""
     from tests.support import write_events_file
 
     folder = game_folder(tmp_path / "it's\nfile 'elsewhere.mkv", clip)
-    events = write_events_file(tmp_path / "game.events.json", folder, 8.0, [("goal", 2.0, 0.9, 1), ("card", 2.0, 0.8, 2)])
+    events = write_events_file(tmp_path / "game.events.json", "game", 8.0, [("goal", 2.0, 0.9, 1), ("card", 2.0, 0.8, 2)])
     copy = tmp_path / "copy.mkv"
     outcome = CliRunner().invoke(highlight, ["cut", str(events), "-o", str(tmp_path / "game.ffmeta"),
-                                             "--chapters-into", str(copy), "-q"])
+                                             "--chapters-into", str(copy), "--video", str(folder), "-q"])
     assert outcome.exit_code == 0, outcome.output
     probed = json.loads(subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_chapters", "-show_entries",
                                         "format=duration", str(copy)], capture_output=True, text=True,

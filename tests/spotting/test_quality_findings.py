@@ -24,7 +24,8 @@ def test_finding_1_background_frames_do_not_depend_on_the_file_size(synth_root, 
     shutil.copy(game / video.name, video)
     events = sorted((s.position_ms / 1000, s.label) for s in read_labels(game / LABELS_FILE) if s.half == 1)
     settings = VideoFrameSettings(fps=2.0, size=32, window=(-2.0, 6.0), background_gap_s=5.0,
-                                  background_per_event=0.5, decoder="pyav", seed=0)
+                                  background_per_event=0.5, decoder="pyav", sampling="exact", stall_timeout_s=60.0,
+                                  seed=0)
 
     def backgrounds(cache: Path) -> list[float]:
         meta = json.loads(_cached_half(video, events, settings, cache, None).with_suffix(".json").read_text())

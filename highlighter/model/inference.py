@@ -65,6 +65,8 @@ class FrameScorer:
     def image_size(self) -> int:
         """The side of the square frames the model takes."""
         return self.classifier.spec.image_size
+
+    @property
     def width(self) -> int:
         """Columns of each output row: the classes, then (with ``features``) the embedding."""
         return len(self.classes) + (self.classifier.spec.model_config["embed_dim"] if self.with_features else 0)

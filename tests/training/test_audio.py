@@ -161,11 +161,9 @@ def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, syn
     from highlighter.api import configured
     from highlighter.audio.fusion import FORMAT, load_fusion
     from highlighter.errors import HighlighterError
-    from highlighter.outputs.events import events_document
     from highlighter.outputs.plot import write_plot
-    from highlighter.outputs.scores import write_scores
+    from highlighter.outputs.scores import read_scores, write_scores
     from highlighter.model.classifier import read_spec
-    from highlighter.review.curves import read_scores
 
     trainer, result = fused
     block = read_spec(result.checkpoint).extra["fusion"]
@@ -176,26 +174,26 @@ def test_a_checkpoint_trained_with_audio_reloads_and_tags_identically(fused, syn
     game = synth_root / trainer.data_summary["test"]["game_list"][0]
     first = hl.tag(game, result.checkpoint, precision="fp32", device="cpu")
     again = hl.tag(game, copy, precision="fp32", device="cpu")
-    assert events_document(first)["audio"] == {"used": True}
+    assert first.document()["audio"] == {"used": True}
     for (_, a), (_, b) in zip(first.curves, again.curves):
         np.testing.assert_array_equal(a.probabilities, b.probabilities)
         assert a.fused and a.loudness is not None and np.isfinite(a.loudness).all()
-    assert events_document(first)["events"] == events_document(again)["events"]
+    assert first.document()["events"] == again.document()["events"]
     frames_only = hl.tag(game, copy, precision="fp32", device="cpu", audio="off")
-    assert events_document(frames_only)["audio"] == {"used": False}
+    assert frames_only.document()["audio"] == {"used": False}
     fusion = load_fusion(configured(("tag",), None, {"weights": str(copy)})["tag"])
     for (half, frames), (_, fused) in zip(frames_only.curves, first.curves):  # the fusion applied to the frame scores
         cue = read_cue(next(game.glob(f"{half}_*.mkv")), fusion.audio)
         np.testing.assert_allclose(fusion.apply(frames.probabilities, frames.times, cue), fused.probabilities, atol=1e-6)
-    saved = np.load(write_scores(first, tmp_path / "s.npz"))
+    saved = np.load(write_scores(first.curves, first.source, tmp_path / "s.npz"))
     assert len(saved["loudness_db"]) == len(saved["times"])
     assert "loudness_db" in first.scores and write_plot(first, tmp_path / "p.png").stat().st_size > 0
-    assert read_scores(write_scores(first, tmp_path / "s.csv"))[0].classes == first.classes  # loudness: no class
+    assert read_scores(write_scores(first.curves, first.source, tmp_path / "s.csv")).curves[0][1].classes == first.classes  # loudness: no class
 
     mute = clip("mute.mp4", seconds=3, width=160, height=120)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         fallback = hl.tag(mute, copy, precision="fp32", device="cpu")
-    assert events_document(fallback)["audio"] == {"used": False} and "no audio stream" in caplog.text
+    assert fallback.document()["audio"] == {"used": False} and "no audio stream" in caplog.text
     with pytest.raises(HighlighterError, match="no usable audio"):
         hl.tag(mute, copy, precision="fp32", device="cpu", audio="on")

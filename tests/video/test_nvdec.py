@@ -10,10 +10,9 @@ import numpy as np
 from av.codec.hwaccel import hwdevices_available
 
 from highlighter.hardware import nvidia_driver_present
-from highlighter.video import FrameSampler
 from highlighter.video.nvdec import NVDEC_MIN_PIXELS, nvdec_available, nvdec_unfit, takes_nvdec
 from highlighter.video.probe import probe
-from tests.support import HOLE, OFFSET, PLAIN, sample
+from tests.support import HOLE, OFFSET, PLAIN, open_sampler, sample
 
 
 def test_finding_3_auto_decodes_on_nvdec_only_with_a_gpu_and_frames_large_enough(clip):
@@ -33,7 +32,7 @@ def test_finding_3_auto_decodes_on_nvdec_only_with_a_gpu_and_frames_large_enough
     # here: a GPU where an NVIDIA driver is loaded (PyAV's wheels have CUDA decoding built in)
     assert "cuda" in hwdevices_available() and nvdec_available() == bool(nvidia_driver_present())
     if not nvdec_available():  # what a sampler on this machine does with a 720p file
-        assert FrameSampler(clip("hd.mp4", seconds=2, width=1280, height=720), size=64).decoder == "pyav"
+        assert open_sampler(clip("hd.mp4", seconds=2, width=1280, height=720), size=64).decoder == "pyav"
 
 
 def test_finding_3_nvdec_gives_pyavs_samples_and_falls_back_to_pyav_without_a_device(clip, caplog):

@@ -46,23 +46,29 @@ def by_class(events) -> dict[tuple[int | None, str], list]:
 
 def test_bf16_gives_the_events_of_fp32_and_the_checkpoint_stays_fp32(trained, test_game):
     """bf16 gives fp32's events: the same classes in the same halves, confidences within 0.02, and each event
-    where the other precision's curve is as high as at its own event, within the two curves' difference. Equal
+    where the other precision's curve is as high as at its own event, within the two curves' difference (an event
+    whose peak lies within that difference of the threshold may be found by one precision alone). Equal
     times would ask too much: on a flat top (a saturated curve) the last digits of each precision place the peak
     anywhere along it; a bf16 model emulated on a CPU without AVX-512 put one at 27 s where fp32 put it at 31 s,
     on a top that stays within 0.001 of 0.9875 from 27 to 31 s."""
     _, result = trained
     fp32, bf16 = (tag_with(result.checkpoint, test_game, precision) for precision in ("fp32", "bf16"))
-    assert fp32.events and len(bf16.events) == len(fp32.events)
+    assert fp32.events
     curves = {"fp32": smoothed_curves(fp32), "bf16": smoothed_curves(bf16)}
     ours_by_class, theirs_by_class = by_class(bf16.events), by_class(fp32.events)
-    assert ours_by_class.keys() == theirs_by_class.keys()
-    for key, events in ours_by_class.items():
-        assert len(events) == len(theirs_by_class[key]), key
+    threshold = shipped_settings().smoother.threshold
+    for key in sorted(ours_by_class.keys() | theirs_by_class.keys()):
         times, ours_curve = curves["bf16"][key]
         theirs_curve = curves["fp32"][key][1]
         gap = np.abs(ours_curve - theirs_curve).max()
         assert gap <= 0.02, key  # the curves agree ...
-        for ours, theirs in zip(events, theirs_by_class[key]):  # ... and so do the events on them
+
+        def clear(events: list) -> list:  # a peak within the curves' difference of the threshold may be either's
+            return [event for event in events if event.confidence > threshold + gap + 0.005]
+
+        events, theirs_events = clear(ours_by_class.get(key, [])), clear(theirs_by_class.get(key, []))
+        assert len(events) == len(theirs_events), key
+        for ours, theirs in zip(events, theirs_events):  # ... and so do the events on them
             assert ours.confidence == pytest.approx(theirs.confidence, abs=0.02)
             for curve in (theirs_curve, ours_curve):  # each event where the other's curve is (nearly) as high
                 assert abs(np.interp(ours.time_s, times, curve) - np.interp(theirs.time_s, times, curve)) <= 2 * gap

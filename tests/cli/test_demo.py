@@ -47,8 +47,8 @@ def test_finding_3_the_demo_scores_every_held_out_game_and_says_where_its_checkp
     """Ten games leave two held out: both are tagged and scored, the score printed is their mean, and the
     checkpoint's folder is named (one game was scored and the checkpoint left unsaid)."""
     out = tmp_path / "demo"
-    result = CliRunner().invoke(highlight, ["demo", "--out", str(out), "--games", "10", "--minutes", "0.5",
-                                            "--epochs", "2"])
+    result = CliRunner().invoke(highlight, ["demo", "--out", str(out), "--games", "10", "--minutes", "0.25",
+                                            "--epochs", "1"])  # the smallest run that holds out two games
     assert result.exit_code == 0, result.output
     assert len(list((out / "predictions").rglob("results_spotting.json"))) == 2
     assert "mean of 2 held-out games" in result.output

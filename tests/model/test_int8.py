@@ -5,6 +5,7 @@ it only on CPUs without bf16 for large towers."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -88,6 +89,7 @@ def test_finding_1_int8_model_is_cached_and_rebuilt_when_the_weights_change(trai
 
 
 def test_finding_1_a_damaged_cached_model_is_rebuilt_not_loaded(trained, cached, caplog):
+    caplog.set_level(logging.WARNING)  # whatever level an earlier command's --quiet left the root logger at
     _, result = trained
     folder = Path(result.checkpoint)
     sha = checkpoint_info(folder, folder)["sha256"]

@@ -4,6 +4,7 @@ same test checks NVDEC's samples against PyAV's)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -36,6 +37,7 @@ def test_finding_3_auto_decodes_on_nvdec_only_with_a_gpu_and_frames_large_enough
 
 
 def test_finding_3_nvdec_gives_pyavs_samples_and_falls_back_to_pyav_without_a_device(clip, caplog):
+    caplog.set_level(logging.WARNING)  # whatever level an earlier command's --quiet left the root logger at
     for settings in (PLAIN, HOLE, OFFSET):
         path = clip("nvdec.mp4", **settings)
         caplog.clear()

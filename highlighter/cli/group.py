@@ -86,24 +86,31 @@ def settings_for(sections: tuple[str, ...], **renamed: Any) -> dict[str, Any]:
     """The one path from a command's options to the library's settings: the named sections of the settings
     (configs/defaults.yaml, --config over it), with each option given on the command line (or through the
     environment) over its setting of the same name. Options left alone change nothing (``--help`` shows the same
-    settings as their defaults); the word ``none`` means no value. ``renamed``: settings made from options named
+    settings as their defaults); ``none`` empties the settings that may be empty. ``renamed``: settings made from options named
     otherwise (``--nms`` gives ``nms_s``), None where the option was not given."""
     from highlighter.api import configured
 
     context = click.get_current_context()
     kinds = typing.get_type_hints(Settings)
     fields = {f.name for name in sections for f in dataclasses.fields(kinds[name])}
-    given = {name: _plain(value) for name, value in context.params.items() if name in fields and
+    given = {name: _plain(name, value) for name, value in context.params.items() if name in fields and
              context.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)}
     given.update({name: value for name, value in renamed.items() if value is not None})
     return configured(sections, config_file(), given, none_means_unset=False)
 
 
-def _plain(value: Any) -> Any:
-    """An option's value as the settings take it: paths as text, the word ``none`` as None."""
+#: options whose setting may be empty, where the word ``none`` on the command line means no value
+NONE_WORD_OPTIONS = ("pretrained", "address")
+
+
+def _plain(name: str, value: Any) -> Any:
+    """An option's value as the settings take it: paths as text; the word ``none`` as None where the setting may be
+    empty (``--balance none`` is a choice of its own)."""
     if isinstance(value, Path):
         return str(value)
-    return None if isinstance(value, str) and value.lower() == "none" else value
+    if name in NONE_WORD_OPTIONS and isinstance(value, str) and value.lower() == "none":
+        return None
+    return value
 
 
 @click.group(cls=HighlightGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})

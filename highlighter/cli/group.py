@@ -86,8 +86,8 @@ def settings_for(sections: tuple[str, ...], **renamed: Any) -> dict[str, Any]:
     """The one path from a command's options to the library's settings: the named sections of the settings
     (configs/defaults.yaml, --config over it), with each option given on the command line (or through the
     environment) over its setting of the same name. Options left alone change nothing (``--help`` shows the same
-    settings as their defaults); ``none`` empties the settings that may be empty. ``renamed``: settings made from options named
-    otherwise (``--nms`` gives ``nms_s``), None where the option was not given."""
+    settings as their defaults); ``none`` empties the settings that may be empty. ``renamed``: settings made from
+    options named otherwise (``--nms`` gives ``nms_s``), None where the option was not given."""
     from highlighter.api import configured
 
     context = click.get_current_context()

@@ -32,7 +32,9 @@ def draw_half(rng: np.random.Generator, stats: dict, half_s: float, density: flo
     """Events of one half of ``half_s`` seconds: Poisson counts at the real per-half rates scaled to
     the half's length (highlight labels also times ``density``, so short halves still hold goals, cards
     and substitutions), uniform times, real "not shown" shares for background labels; highlight
-    events keep the real minimum spacing between them (and ``margin_s`` from the ends)."""
+    events keep the real minimum spacing between them (and ``margin_s`` from the ends, a quarter of a
+    half shorter than four margins)."""
+    margin_s = min(margin_s, half_s / 4)
     scale = half_s / REAL_HALF_S
     gap = float(stats["highlight_min_gap_s"])
     labels = []

@@ -50,6 +50,12 @@ SMOOTHER = shipped_settings().smoother
 SYNTH = dict(games=6, minutes=1.0, seed=7, size="320x180", density=30.0)
 
 
+def flat(text: str) -> str:
+    """Console output as one line of single spaces, however Rich wrapped it (a wrap moves with the length of a
+    temporary path, which differs between pytest-xdist workers)."""
+    return " ".join(text.split())
+
+
 def open_sampler(path: Path, **settings) -> FrameSampler:
     """A sampler of ``path`` with the shipped video and frames settings, ``settings`` over them."""
     shipped = shipped_settings()

@@ -14,6 +14,7 @@ from cli import highlight
 from highlighter.api import configured
 from highlighter.errors import ConfigError
 from highlighter.config.settings import load_settings
+from tests.support import flat
 
 
 def run(*args) -> object:
@@ -57,10 +58,10 @@ def test_every_default_is_written_once_in_the_yaml():
 
 def test_help_shows_the_configured_defaults(tmp_path):
     shipped = load_settings()
-    assert f"[default: {shipped.smoother.threshold}]" in " ".join(run("tag", "--help").output.split())
+    assert f"[default: {shipped.smoother.threshold}]" in flat(run("tag", "--help").output)
     config = tmp_path / "my.yaml"
     config.write_text("smoother: {threshold: 0.25}\nvideo: {fps: 2.0}\n")
-    helped = " ".join(run("--config", config, "tag", "--help").output.split())  # as wrapped for 80 columns
+    helped = flat(run("--config", config, "tag", "--help").output)  # as wrapped for 80 columns
     assert "[default: 0.25]" in helped and "[default: 2.0]" in helped
 
 

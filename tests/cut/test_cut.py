@@ -17,7 +17,7 @@ from highlighter.config.settings import shipped_settings
 from highlighter.cut.selection import NothingSelectedError, SelectionSettings, merge_windows, select_windows
 from highlighter.cut.windows import Window
 from highlighter.outputs.events import Event
-from tests.support import SHARED_DATA, open_sampler, sample, write_events_file
+from tests.support import SHARED_DATA, flat, open_sampler, sample, write_events_file
 
 FPS = 25.0
 SIZE = dict(width=160, height=120)
@@ -170,7 +170,7 @@ def test_fast_reel_snaps_to_key_frames(single, tmp_path):
     total = sum(w.duration_s for w in expected_windows(SINGLE_EVENTS))
     duration = stream_durations(out)["v"]
     assert total - 0.1 <= duration <= total + 3 * 2.0 + 0.1  # each cut starts at most one GOP (2 s) early
-    assert "snaps to the key frame" in " ".join(run("cut", "--help").output.split())
+    assert "snaps to the key frame" in flat(run("cut", "--help").output)
 
 
 # --- timelines -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import highlight
-from tests.support import write_events_file
+from tests.support import flat, write_events_file
 
 FPS = 25.0
 SMALL = dict(width=160, height=120)
@@ -280,10 +280,10 @@ def test_finding_5_synthetic_checkpoint_on_real_footage_is_flagged(trained, test
     assert not video_is_synthetic(real)
     outcome = run("tag", real, "--weights", result.checkpoint, "-o", tmp_path / "real.events.json", "--report")
     assert outcome.exit_code == 0, outcome.output
-    assert "trained on synthetic games only" in " ".join(outcome.output.split())
+    assert "trained on synthetic games only" in flat(outcome.output)
     document = json.loads((tmp_path / "real.events.json").read_text())
     assert document["model"]["trained_on"]["data"] == "synthetic"
-    assert "model trained on synthetic games (4 train, 1 val, 1 test)" in " ".join(outcome.output.split())
+    assert "model trained on synthetic games (4 train, 1 val, 1 test)" in flat(outcome.output)
     page = (tmp_path / "real.report.html").read_text()
     assert "<dt>trained on</dt><dd>synthetic games (4 train, 1 val, 1 test): background, goal, card, substitution" \
         in page

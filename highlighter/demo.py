@@ -8,6 +8,7 @@ the demo's own checkpoint), so the demo's score measures the shipped settings.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -42,10 +43,16 @@ class DemoResult:
     tagged: dict[str, TagResult]  # by held-out game
     evaluation: dict[str, Evaluation]
 
+    def game_scores(self, metric: str) -> list[float]:
+        """The average-mAP by ``metric`` of each held-out game that holds a goal, card or substitution (a game
+        without any has no score: average-mAP is undefined there)."""
+        scores = (next(s.average_map for s in e.scores if s.metric == metric) for e in self.evaluation.values())
+        return [score for score in scores if not math.isnan(score)]
+
     def mean_score(self, metric: str) -> float:
-        """The mean over the held-out games of their average-mAP by ``metric``."""
-        return sum(next(s.average_map for s in e.scores if s.metric == metric)
-                   for e in self.evaluation.values()) / len(self.evaluation)
+        """The mean of :meth:`game_scores` (NaN where no held-out game has a score)."""
+        scores = self.game_scores(metric)
+        return sum(scores) / len(scores) if scores else math.nan
 
 
 def run_demo(settings: DemoSettings, config: str | Path | None = None, progress: Progress | None = None,

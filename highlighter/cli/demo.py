@@ -42,8 +42,14 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
     for game, tagged in result.tagged.items():
         stdout.print(events_table(tagged))
         stdout.print(evaluation_table(result.evaluation[game]))
-    stdout.print(f"[bold]demo score: loose average-mAP {result.mean_score('loose'):.1f}, tight "
-                 f"{result.mean_score('tight'):.1f} (mean of {len(result.evaluation)} held-out games; files under "
-                 f"{out}/)")
+    held_out, scored = len(result.evaluation), len(result.game_scores("loose"))
+    if scored == 0:
+        stdout.print(f"[bold]demo score: none (the {held_out} held-out games hold no goal, card or substitution: "
+                     f"make longer halves with --minutes); files under {out}/")
+    else:
+        which = f"{held_out} held-out games" if scored == held_out else (
+            f"{scored} of {held_out} held-out games; the others hold no goal, card or substitution")
+        stdout.print(f"[bold]demo score: loose average-mAP {result.mean_score('loose'):.1f}, tight "
+                     f"{result.mean_score('tight'):.1f} (mean of {which}; files under {out}/)")
     stdout.print(f"checkpoint: {result.training.checkpoint}/ (trained on synthetic games: tag with it using "
                  f"`highlight tag VIDEO --weights {result.training.checkpoint}`)")

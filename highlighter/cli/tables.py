@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from rich import box
@@ -72,13 +73,17 @@ def evaluation_table(evaluation: Evaluation) -> Table:
     for score in scores:
         table.add_column(f"{score.metric} AP", justify="right")
     for cls, count in scores[0].ground_truth_counts.items():
-        cells = [f"{score.per_class[cls]:.2f}" if cls in score.per_class else "n/a" for score in scores]
-        table.add_row(escape(cls), str(count), *cells)
+        table.add_row(escape(cls), str(count), *[_ap(score.per_class.get(cls, math.nan)) for score in scores])
     table.add_section()
-    table.add_row("[bold]average-mAP", "", *[f"[bold]{score.average_map:.2f}" for score in scores])
-    table.add_row("visible", "", *[f"{score.average_map_visible:.2f}" for score in scores])
-    table.add_row("unshown", "", *[f"{score.average_map_unshown:.2f}" for score in scores])
+    table.add_row("[bold]average-mAP", "", *[f"[bold]{_ap(score.average_map)}" for score in scores])
+    table.add_row("visible", "", *[_ap(score.average_map_visible) for score in scores])
+    table.add_row("unshown", "", *[_ap(score.average_map_unshown) for score in scores])
     return table
+
+
+def _ap(value: float) -> str:
+    """An AP cell: two decimals, or "n/a" where the games hold no event to score (NaN)."""
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
 
 
 def evaluation_notes(evaluation: Evaluation) -> list[str]:

@@ -8,6 +8,7 @@ import click
 
 from highlighter.cli.group import config_file, highlight, quiet_option, settings_for, setup_logging, stderr, stdout
 from highlighter.progress import make_progress
+from highlighter.wording import counted
 
 
 @highlight.command()
@@ -44,11 +45,12 @@ def demo(out: Path, games: int, minutes: float, epochs: int, quiet: bool) -> Non
         stdout.print(evaluation_table(result.evaluation[game]))
     held_out, scored = len(result.evaluation), len(result.game_scores("loose"))
     if scored == 0:
-        stdout.print(f"[bold]demo score: none (the {held_out} held-out games hold no goal, card or substitution: "
-                     f"make longer halves with --minutes); files under {out}/")
+        stdout.print(f"[bold]demo score: none (no held-out game holds a goal, card or substitution: make longer "
+                     f"halves with --minutes); files under {out}/")
     else:
-        which = f"{held_out} held-out games" if scored == held_out else (
-            f"{scored} of {held_out} held-out games; the others hold no goal, card or substitution")
+        which = counted(held_out, "held-out game") if scored == held_out else (
+            f"{scored} of {held_out} held-out games; "
+            f"{'the other holds' if held_out - scored == 1 else 'the others hold'} no goal, card or substitution")
         stdout.print(f"[bold]demo score: loose average-mAP {result.mean_score('loose'):.1f}, tight "
                      f"{result.mean_score('tight'):.1f} (mean of {which}; files under {out}/)")
     stdout.print(f"checkpoint: {result.training.checkpoint}/ (trained on synthetic games: tag with it using "

@@ -36,7 +36,7 @@ def pytest_make_collect_report(collector):
     _fail_forbidden_skip(outcome.get_result())
 
 
-MODEL_FIXTURES = ("trained", "test_game", "headed")
+MODEL_FIXTURES = frozenset({"trained", "test_game", "headed"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(items):
     """With pytest-xdist's ``--dist loadgroup`` (setup.cfg), the tests of the trained tiny models run on one
     worker, which trains each once; the rest spread over the workers test by test."""
     for item in items:
-        if set(MODEL_FIXTURES) & set(item.fixturenames):
+        if MODEL_FIXTURES.intersection(item.fixturenames):
             item.add_marker(pytest.mark.xdist_group("trained-models"))
 
 

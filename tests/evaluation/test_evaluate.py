@@ -167,8 +167,8 @@ def every_fourth_game(tmp: Path) -> Path:
                                           ("perfect", "shift1", "shift3", "shift10", "jitter", "random", "missed")]
                          + [("jitter", "tight"), ("shift1", "tight")])
 def test_agrees_with_the_official_evaluator(tmp_path, name, metric, classes):
-    pytest.importorskip("SoccerNet.Evaluation.ActionSpotting", reason="the SoccerNet package is not installed")
     """Loose jitter (the scenario that moves every spot differently) on all 100 games, the rest on a quarter."""
+    pytest.importorskip("SoccerNet.Evaluation.ActionSpotting", reason="the SoccerNet package is not installed")
     label_map = load_label_map(classes)
     games = VALID if (name, metric) == ("jitter", "loose") else every_fourth_game(tmp_path)
     truth = load_truth(games, label_map)

@@ -126,7 +126,7 @@ def test_cli_json_output(tmp_path):
     assert report["loose"]["average_map"] == pytest.approx(100) and report["tight"]["average_map"] == pytest.approx(100)
 
 
-# --- agreement with the official SoccerNet package, on the 100 real valid-split games --------------------
+# --- agreement with the official SoccerNet package, on the real valid-split games -------------------------
 
 
 def scenario(name: str, truth: dict[str, list[Spot]]) -> dict[str, list[Spot]]:
